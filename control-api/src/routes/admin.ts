@@ -1,0 +1,196 @@
+/**
+ * Data subject request tracking (`/v1/dsr`, dpo), the retention job and reconciliation on demand
+ * (`/v1/admin/*`, admin) and the audit log (`/v1/audit`, admin and dpo).
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import type { Role } from '../config.ts';
+import type { AuditService } from '../services/audit-service.ts';
+import type { GdprService } from '../services/gdpr-service.ts';
+import type { ReconcileService } from '../services/reconcile-service.ts';
+import type { RetentionService } from '../services/retention-service.ts';
+import type { AppEnv } from '../types.ts';
+import { SubjectId } from './calls.ts';
+import { bearer, createRouter, errorResponses } from './router.ts';
+
+type RequireRole = (...roles: Role[]) => MiddlewareHandler<AppEnv>;
+
+const Dsr = z.object({
+  id: z.uuid(),
+  type: z.string(),
+  status: z.string().optional(),
+  receivedAt: z.string(),
+  dueAt: z.string(),
+  completedAt: z.string().nullable().optional(),
+  overdue: z.boolean().optional(),
+});
+
+export function dsrRouter(deps: { gdpr: GdprService; requireRole: RequireRole }) {
+  const open = createRoute({
+    method: 'post',
+    path: '/',
+    operationId: 'openDsr',
+    tags: ['gdpr'],
+    security: bearer,
+    middleware: [deps.requireRole('dpo')] as const,
+    request: {
+      body: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: z.strictObject({
+              type: z.enum(['access', 'portability', 'erasure', 'restriction', 'rectification', 'objection']),
+              subjectId: SubjectId,
+              receivedAt: z.iso.datetime().optional(),
+            }),
+          },
+        },
+      },
+    },
+    responses: {
+      201: {
+        description: 'Request logged with its one-month deadline (Art. 12(3))',
+        content: { 'application/json': { schema: Dsr } },
+      },
+      ...errorResponses,
+    },
+  });
+  const list = createRoute({
+    method: 'get',
+    path: '/',
+    operationId: 'listDsr',
+    tags: ['gdpr'],
+    security: bearer,
+    middleware: [deps.requireRole('dpo')] as const,
+    request: { query: z.object({ open: z.enum(['true', 'false']).default('true') }) },
+    responses: {
+      200: {
+        description: 'Requests by deadline',
+        content: { 'application/json': { schema: z.object({ requests: z.array(Dsr) }) } },
+      },
+      ...errorResponses,
+    },
+  });
+  return createRouter()
+    .openapi(open, async (c) => {
+      const body = c.req.valid('json');
+      const receivedAt = body.receivedAt ? new Date(body.receivedAt) : undefined;
+      return c.json(await deps.gdpr.openRequest(c.var.principal, body.type, body.subjectId, receivedAt), 201);
+    })
+    .openapi(list, async (c) =>
+      c.json(
+        { requests: await deps.gdpr.listRequests({ openOnly: c.req.valid('query').open === 'true' }) },
+        200,
+      ),
+    );
+}
+
+export function adminRouter(deps: {
+  retention: RetentionService;
+  reconcile: ReconcileService;
+  audit: AuditService;
+  requireRole: RequireRole;
+}) {
+  const retention = createRoute({
+    method: 'post',
+    path: '/admin/retention/run',
+    operationId: 'runRetention',
+    tags: ['admin'],
+    security: bearer,
+    middleware: [deps.requireRole('admin')] as const,
+    responses: {
+      200: {
+        description: 'Rows deleted by the retention job (Art. 5(1)(e))',
+        content: {
+          'application/json': {
+            schema: z.object({ cutoff: z.string(), deleted: z.record(z.string(), z.number()) }),
+          },
+        },
+      },
+      ...errorResponses,
+    },
+  });
+  const reconcile = createRoute({
+    method: 'post',
+    path: '/admin/reconcile/run',
+    operationId: 'runReconcile',
+    tags: ['admin'],
+    security: bearer,
+    middleware: [deps.requireRole('admin')] as const,
+    responses: {
+      200: {
+        description: 'Open calls compared with LiveKit',
+        content: {
+          'application/json': {
+            schema: z.object({ checked: z.number(), ended: z.number(), participantsUpdated: z.number() }),
+          },
+        },
+      },
+      ...errorResponses,
+    },
+  });
+  const auditList = createRoute({
+    method: 'get',
+    path: '/audit',
+    operationId: 'listAudit',
+    tags: ['admin'],
+    security: bearer,
+    middleware: [deps.requireRole('admin', 'dpo')] as const,
+    request: {
+      query: z.object({
+        after: z.coerce.number().int().min(0).default(0),
+        limit: z.coerce.number().int().min(1).max(1000).default(100),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'Audit entries (no personal data)',
+        content: {
+          'application/json': {
+            schema: z.object({
+              entries: z.array(
+                z.object({
+                  seq: z.number(),
+                  at: z.string(),
+                  actor: z.string(),
+                  action: z.string(),
+                  target: z.string().nullable(),
+                  details: z.record(z.string(), z.unknown()),
+                  hash: z.string(),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      ...errorResponses,
+    },
+  });
+  const auditVerify = createRoute({
+    method: 'get',
+    path: '/audit/verify',
+    operationId: 'verifyAudit',
+    tags: ['admin'],
+    security: bearer,
+    middleware: [deps.requireRole('admin', 'dpo')] as const,
+    responses: {
+      200: {
+        description: 'Hash chain check',
+        content: {
+          'application/json': {
+            schema: z.object({ ok: z.boolean(), checked: z.number(), firstBrokenSeq: z.number().nullable() }),
+          },
+        },
+      },
+      ...errorResponses,
+    },
+  });
+  return createRouter()
+    .openapi(retention, async (c) => c.json(await deps.retention.run(c.var.principal), 200))
+    .openapi(reconcile, async (c) => c.json(await deps.reconcile.run(), 200))
+    .openapi(auditList, async (c) => {
+      const q = c.req.valid('query');
+      return c.json({ entries: await deps.audit.list({ afterSeq: q.after, limit: q.limit }) }, 200);
+    })
+    .openapi(auditVerify, async (c) => c.json(await deps.audit.verify(), 200));
+}

@@ -1,0 +1,129 @@
+/**
+ * Transcript segments from the agent: idempotent by segment id, text sealed with AES-256-GCM under the
+ * subject's data key (AAD binds the ciphertext to its call, segment and subject). Only ids, speaker role and
+ * timings are stored in the clear.
+ */
+import type { Kysely } from 'kysely';
+import type { Db } from '../db/db.ts';
+import type { Database } from '../db/schema.ts';
+import { type KeyringService, open, seal } from '../lib/crypto.ts';
+import { ApiError } from '../lib/problem.ts';
+import type { SubjectKeys } from './subject-keys.ts';
+
+export interface SegmentInput {
+  id: string;
+  subjectId: string;
+  speaker: 'caller' | 'agent';
+  text: string;
+  startMs: number;
+  endMs: number;
+}
+
+export interface SegmentOutput {
+  id: string;
+  speaker: string;
+  text: string;
+  startMs: number;
+  endMs: number;
+}
+
+export const segmentAad = (callId: string, segmentId: string, subjectRef: string) =>
+  `${callId}:${segmentId}:${subjectRef}`;
+
+export function transcriptsServiceFactory(deps: {
+  db: Db;
+  keyring: KeyringService;
+  subjectKeys: SubjectKeys;
+  now: () => Date;
+}) {
+  async function hasTranscriptionConsent(trx: Kysely<Database>, subjectRef: string): Promise<boolean> {
+    const latest = await trx
+      .selectFrom('consent_records')
+      .select(['granted', 'withdrawn_at'])
+      .where('subject_ref', '=', subjectRef)
+      .where('purpose', '=', 'transcription')
+      .orderBy('given_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return latest?.granted === true && latest.withdrawn_at === null;
+  }
+
+  return {
+    async ingest(
+      callId: string,
+      segments: SegmentInput[],
+    ): Promise<{ accepted: number; duplicates: number }> {
+      return deps.db.kysely.transaction().execute(async (trx) => {
+        const call = await trx
+          .selectFrom('calls')
+          .select(['id', 'subject_ref'])
+          .where('id', '=', callId)
+          .executeTakeFirst();
+        if (!call) throw new ApiError(404, 'Not Found', 'no such call');
+        segments.forEach((s, i) => {
+          if (deps.keyring.subjectRef(s.subjectId) !== call.subject_ref) {
+            throw new ApiError(422, 'Unprocessable Content', 'segment subject does not belong to this call', {
+              field: `segments.${i}.subjectId`,
+            });
+          }
+        });
+        if (await deps.subjectKeys.restriction(trx, call.subject_ref)) {
+          throw new ApiError(423, 'Locked', 'processing of this subject is restricted (Art. 18)');
+        }
+        if (!(await hasTranscriptionConsent(trx, call.subject_ref))) {
+          throw new ApiError(409, 'Conflict', 'the caller has not consented to transcription');
+        }
+        const dek = await deps.subjectKeys.dataKey(trx, call.subject_ref);
+        const at = deps.now();
+        const rows = segments.map((s) => {
+          const sealed = seal(dek, Buffer.from(s.text, 'utf8'), segmentAad(callId, s.id, call.subject_ref));
+          return {
+            id: s.id,
+            call_id: callId,
+            subject_ref: call.subject_ref,
+            speaker: s.speaker,
+            start_ms: s.startMs,
+            end_ms: s.endMs,
+            nonce: sealed.nonce,
+            ciphertext: sealed.ciphertext,
+            created_at: at,
+          };
+        });
+        const inserted = await trx
+          .insertInto('transcript_segments')
+          .values(rows)
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
+          .execute();
+        return { accepted: inserted.length, duplicates: segments.length - inserted.length };
+      });
+    },
+
+    /** Decrypted transcript of one call, ordered by time. */
+    async forCall(trx: Kysely<Database>, callId: string, subjectRef: string): Promise<SegmentOutput[]> {
+      const rows = await trx
+        .selectFrom('transcript_segments')
+        .selectAll()
+        .where('call_id', '=', callId)
+        .orderBy('start_ms')
+        .orderBy('id')
+        .execute();
+      if (rows.length === 0) return [];
+      const dek = await deps.subjectKeys.existingDataKey(trx, subjectRef);
+      if (!dek) return [];
+      return rows.map((r) => ({
+        id: r.id,
+        speaker: r.speaker,
+        startMs: r.start_ms,
+        endMs: r.end_ms,
+        text: open(
+          dek,
+          { nonce: Buffer.from(r.nonce), ciphertext: Buffer.from(r.ciphertext) },
+          segmentAad(r.call_id, r.id, r.subject_ref),
+        ).toString('utf8'),
+      }));
+    },
+  };
+}
+
+export type TranscriptsService = ReturnType<typeof transcriptsServiceFactory>;
