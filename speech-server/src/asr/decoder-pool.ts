@@ -1,0 +1,231 @@
+/**
+ * Decoder workers: one worker thread per decoder, one stream per decoder at a time. A generic
+ * decoder costs ~0.25 s and ~95 MB to load, so a few are kept warm and reused (the decoder is reset
+ * between streams); extra ones are started on demand and dropped when idle. `lease()` is
+ * synchronous: a stream can post audio at once and the worker processes it after loading.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../../../common/src/logger.ts';
+import type { RecognizerEvent, RecognizerOptions } from './recognizer.ts';
+import type { WorkerData, WorkerReply, WorkerRequest } from './worker-protocol.ts';
+
+export interface SessionCallbacks {
+  onEvent(event: RecognizerEvent): void;
+  /** Normal end after finish(); `cpuMs` is the decoding CPU of the final step. */
+  onFinished(): void;
+  onError(message: string): void;
+}
+
+/** Finds tsx's ESM API so a worker started from TypeScript sources can load .ts modules. */
+function tsxApiUrl(): string {
+  const require = createRequire(import.meta.url);
+  const pkg = require.resolve('tsx/package.json');
+  return `file://${join(dirname(pkg), 'dist/esm/api/index.mjs')}`;
+}
+
+function spawn(data: WorkerData): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSource ? './decoder-worker.ts' : './decoder-worker.js', import.meta.url);
+  if (!fromSource) return new Worker(entry, { workerData: data });
+  // Running under tsx or vitest: register tsx inside the worker before importing the TS entry.
+  const src = `import { register } from ${JSON.stringify(tsxApiUrl())}; register(); await import(${JSON.stringify(entry.href)});`;
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(src)}`), { workerData: data });
+}
+
+let nextSession = 1;
+
+/** One worker and its decoder. */
+export class DecoderWorker {
+  readonly worker: Worker;
+  readonly ready: Promise<number>;
+  #dead = false;
+  #session: { id: number; callbacks: SessionCallbacks } | undefined;
+  /** Total CPU the worker thread has used, as reported on each finished session. */
+  cpuMs = 0;
+  readonly #onExit: (w: DecoderWorker) => void;
+
+  constructor(data: WorkerData, onExit: (w: DecoderWorker) => void) {
+    this.#onExit = onExit;
+    this.worker = spawn(data);
+    this.worker.unref();
+    let resolveReady: (ms: number) => void = () => {};
+    let rejectReady: (err: Error) => void = () => {};
+    this.ready = new Promise<number>((res, rej) => {
+      resolveReady = res;
+      rejectReady = rej;
+    });
+    // A stream may never await readiness; keep an unobserved failure from becoming unhandled.
+    this.ready.catch(() => {});
+    this.worker.on('message', (reply: WorkerReply) => {
+      switch (reply.type) {
+        case 'ready':
+          resolveReady(reply.loadMs);
+          return;
+        case 'fatal':
+          rejectReady(new Error(reply.message));
+          return;
+        default:
+          this.#dispatch(reply);
+      }
+    });
+    this.worker.on('error', (err) => {
+      rejectReady(err);
+      this.#fail(`decoder worker failed: ${err.message}`);
+    });
+    this.worker.on('exit', () => {
+      rejectReady(new Error('decoder worker exited'));
+      this.#fail('decoder worker exited');
+    });
+  }
+
+  get dead(): boolean {
+    return this.#dead;
+  }
+
+  get busy(): boolean {
+    return this.#session !== undefined;
+  }
+
+  #fail(message: string): void {
+    if (this.#dead) return;
+    this.#dead = true;
+    const s = this.#session;
+    this.#session = undefined;
+    s?.callbacks.onError(message);
+    this.#onExit(this);
+  }
+
+  #dispatch(reply: Exclude<WorkerReply, { type: 'ready' } | { type: 'fatal' }>): void {
+    const s = this.#session;
+    if (!s || s.id !== reply.session) return;
+    if (reply.type === 'event') s.callbacks.onEvent(reply.event);
+    else if (reply.type === 'finished') {
+      this.cpuMs += reply.cpuMs;
+      this.#session = undefined;
+      s.callbacks.onFinished();
+    } else if (reply.type === 'error') {
+      this.#session = undefined;
+      s.callbacks.onError(reply.message);
+      // The decoder may be in an unknown state after a native error: do not reuse it.
+      void this.terminate();
+    }
+  }
+
+  #post(req: WorkerRequest, transfer?: ArrayBuffer[]): void {
+    if (this.#dead) return;
+    this.worker.postMessage(req, transfer);
+  }
+
+  start(options: RecognizerOptions, callbacks: SessionCallbacks): number {
+    const id = nextSession++;
+    this.#session = { id, callbacks };
+    this.#post({ type: 'start', session: id, options });
+    return id;
+  }
+
+  audio(session: number, bytes: Uint8Array): void {
+    // Copy into a fresh ArrayBuffer we can transfer (gRPC buffers share a pooled slab).
+    const copy = new Uint8Array(bytes.length);
+    copy.set(bytes);
+    this.#post({ type: 'audio', session, bytes: copy.buffer }, [copy.buffer]);
+  }
+
+  finish(session: number): void {
+    this.#post({ type: 'finish', session });
+  }
+
+  /** Cancels the session: no more callbacks for it; the worker resets and becomes free. */
+  abort(session: number): void {
+    if (this.#session?.id === session) {
+      this.#session = { id: session, callbacks: { onEvent() {}, onFinished() {}, onError() {} } };
+      this.#post({ type: 'abort', session });
+    }
+  }
+
+  async terminate(): Promise<void> {
+    this.#dead = true;
+    this.#session = undefined;
+    await this.worker.terminate();
+  }
+}
+
+export interface DecoderPoolOptions {
+  /** Idle decoders kept loaded for the next streams. */
+  keepWarm: number;
+  /** Extra PocketSphinx flags, e.g. ['-maxhmmpf', '3000'] when CPU-bound. */
+  extraArgs?: string[];
+  logger?: Logger;
+}
+
+export class DecoderPool {
+  readonly #opts: DecoderPoolOptions;
+  readonly #idle: DecoderWorker[] = [];
+  readonly #all = new Set<DecoderWorker>();
+  #closed = false;
+
+  constructor(options: DecoderPoolOptions) {
+    this.#opts = options;
+  }
+
+  /** Starts the warm decoders in the background; resolves when they have loaded. */
+  warm(): Promise<void> {
+    const starting: Promise<number>[] = [];
+    while (this.#idle.length < this.#opts.keepWarm) {
+      const w = this.#spawn();
+      this.#idle.push(w);
+      starting.push(w.ready);
+    }
+    return Promise.all(starting).then(
+      (ms) => {
+        if (ms.length > 0)
+          this.#opts.logger?.debug({ decoders: ms.length, loadMs: Math.max(...ms) }, 'decoders warm');
+      },
+      (err: unknown) => {
+        this.#opts.logger?.error({ err }, 'decoder warm-up failed');
+      },
+    );
+  }
+
+  #spawn(): DecoderWorker {
+    const w = new DecoderWorker({ extraArgs: this.#opts.extraArgs ?? [] }, (dead) => {
+      this.#all.delete(dead);
+      const i = this.#idle.indexOf(dead);
+      if (i >= 0) this.#idle.splice(i, 1);
+    });
+    this.#all.add(w);
+    return w;
+  }
+
+  /** A decoder for one stream (warm if one is idle). Give it back with release(). */
+  lease(): DecoderWorker {
+    if (this.#closed) throw new Error('decoder pool closed');
+    const w = this.#idle.pop() ?? this.#spawn();
+    // Refill in the background so the next stream also starts warm.
+    if (this.#idle.length < this.#opts.keepWarm) setImmediate(() => void (this.#closed || this.warm()));
+    return w;
+  }
+
+  release(w: DecoderWorker): void {
+    if (w.dead) return;
+    if (this.#closed || w.busy || this.#idle.length >= this.#opts.keepWarm) {
+      this.#all.delete(w);
+      void w.terminate();
+      return;
+    }
+    this.#idle.push(w);
+  }
+
+  get size(): number {
+    return this.#all.size;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const all = [...this.#all];
+    this.#all.clear();
+    this.#idle.length = 0;
+    await Promise.all(all.map((w) => w.terminate()));
+  }
+}

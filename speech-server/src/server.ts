@@ -1,0 +1,185 @@
+/**
+ * The Riva-compatible CPU speech server: RivaSpeechRecognition (PocketSphinx), RivaSpeechSynthesis
+ * (flite) and grpc.health.v1.Health on one gRPC port.
+ *
+ * Startup is fast (bind + protos, no model loading on the critical path): decoders warm up in the
+ * background and a stream that arrives first simply waits ~0.3 s for its decoder. `stop()` drains
+ * (health NOT_SERVING, new calls UNAVAILABLE, open streams finish up to the grace period);
+ * `forceStop()` cuts every call at once, like a crash, for resilience tests.
+ */
+import { EventEmitter } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import { createLogger, type Logger } from '../../common/src/logger.ts';
+import {
+  type HealthCheckRequest__Output,
+  type HealthCheckResponse,
+  type HealthHandlers,
+  loadRivaProtos,
+} from '../../proto/src/index.ts';
+import { DecoderPool } from './asr/decoder-pool.ts';
+import { createAsrHandlers } from './asr/service.ts';
+import { StreamSlots } from './rpc.ts';
+import { Flite } from './tts/flite.ts';
+import { createTtsHandlers } from './tts/service.ts';
+
+export interface SpeechServerOptions {
+  host: string;
+  /** 0 picks a free port (tests, in-process simulated calls). */
+  port: number;
+  /** Concurrent ASR + TTS calls before RESOURCE_EXHAUSTED. */
+  maxStreams: number;
+  /** How long stop() lets open streams finish. */
+  graceSeconds: number;
+  /** Largest gRPC message received or sent. */
+  maxMessageBytes: number;
+  /** Decoders kept loaded for new streams. */
+  warmDecoders: number;
+  /** Extra PocketSphinx flags (e.g. ['-maxhmmpf', '3000'] on a slow machine). */
+  decoderArgs: string[];
+  logger?: Logger;
+}
+
+export const DEFAULT_SPEECH_SERVER_OPTIONS: SpeechServerOptions = {
+  host: '127.0.0.1',
+  port: 50051,
+  maxStreams: 8,
+  graceSeconds: 10,
+  maxMessageBytes: 4 * 1024 * 1024,
+  warmDecoders: 2,
+  decoderArgs: [],
+};
+
+export interface SpeechServer {
+  port: number;
+  address: string;
+  /** Graceful: refuse new calls, let open ones finish up to graceSeconds, then cut the rest. */
+  stop(): Promise<void>;
+  /** Immediate: every open call ends with an error, as if the process had died. */
+  forceStop(): void;
+  /** Resolves when the warm decoders have loaded (handy for benchmarks; not needed to serve). */
+  warmed: Promise<void>;
+  /** Milliseconds from the call to listening. */
+  startupMs: number;
+}
+
+const SERVICES = ['', 'nvidia.riva.asr.RivaSpeechRecognition', 'nvidia.riva.tts.RivaSpeechSynthesis'];
+
+type ServingStatus = 'SERVING' | 'NOT_SERVING';
+
+function healthHandlers(getStatus: () => ServingStatus, changes: EventEmitter): HealthHandlers {
+  const statusFor = (service: string): HealthCheckResponse['status'] | undefined =>
+    SERVICES.includes(service) ? getStatus() : undefined;
+  return {
+    Check(call: grpc.ServerUnaryCall<HealthCheckRequest__Output, HealthCheckResponse>, callback) {
+      const status = statusFor(call.request.service ?? '');
+      if (!status) callback({ code: grpc.status.NOT_FOUND, details: 'unknown service' });
+      else callback(null, { status });
+    },
+    Watch(call) {
+      const service = call.request.service ?? '';
+      const send = () => call.write({ status: statusFor(service) ?? 'SERVICE_UNKNOWN' });
+      send();
+      changes.on('change', send);
+      const stop = () => changes.off('change', send);
+      call.on('cancelled', stop);
+      call.on('close', stop);
+      changes.once('shutdown', () => {
+        stop();
+        call.end();
+      });
+    },
+  };
+}
+
+export async function startSpeechServer(options: Partial<SpeechServerOptions> = {}): Promise<SpeechServer> {
+  const started = performance.now();
+  const opts: SpeechServerOptions = { ...DEFAULT_SPEECH_SERVER_OPTIONS, ...options };
+  const logger = opts.logger ?? createLogger({ level: 'info', service: 'speech-server' });
+  const protos = loadRivaProtos();
+  const slots = new StreamSlots(opts.maxStreams);
+  const pool = new DecoderPool({
+    keepWarm: Math.min(opts.warmDecoders, opts.maxStreams),
+    extraArgs: opts.decoderArgs,
+    logger,
+  });
+  const flite = new Flite();
+  let status: ServingStatus = 'NOT_SERVING';
+  const changes = new EventEmitter();
+  changes.setMaxListeners(0);
+  const setStatus = (s: ServingStatus) => {
+    status = s;
+    changes.emit('change');
+  };
+
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': opts.maxMessageBytes,
+    'grpc.max_send_message_length': opts.maxMessageBytes,
+    // Idle phone calls keep a stream open for minutes; answer client keepalive pings.
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+  });
+  server.addService(protos.asr.RivaSpeechRecognition.service, createAsrHandlers({ pool, slots, logger }));
+  server.addService(protos.tts.RivaSpeechSynthesis.service, createTtsHandlers({ flite, slots, logger }));
+  server.addService(
+    protos.health.Health.service,
+    healthHandlers(() => status, changes),
+  );
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    );
+  }).catch((err: unknown) => {
+    flite.close();
+    throw err;
+  });
+  setStatus('SERVING');
+  const startupMs = performance.now() - started;
+  const address = `${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+  logger.info(
+    { address, startupMs: Math.round(startupMs), maxStreams: opts.maxStreams },
+    'speech server listening',
+  );
+  const warmed = pool.warm();
+
+  let stopped = false;
+  const teardown = async () => {
+    changes.emit('shutdown');
+    await pool.close();
+    flite.close();
+  };
+
+  return {
+    port,
+    address,
+    startupMs,
+    warmed,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      setStatus('NOT_SERVING');
+      slots.drain();
+      const grace = new Promise<'timeout'>((resolve) =>
+        setTimeout(() => resolve('timeout'), opts.graceSeconds * 1000).unref(),
+      );
+      const outcome = await Promise.race([slots.idle().then(() => 'idle' as const), grace]);
+      if (outcome === 'timeout')
+        logger.warn({ open: slots.active }, 'grace period over, cutting open streams');
+      await new Promise<void>((resolve) => {
+        if (outcome === 'timeout') {
+          server.forceShutdown();
+          resolve();
+        } else server.tryShutdown(() => resolve());
+      });
+      await teardown();
+      logger.info({}, 'speech server stopped');
+    },
+    forceStop() {
+      if (stopped) return;
+      stopped = true;
+      status = 'NOT_SERVING';
+      server.forceShutdown();
+      void teardown();
+    },
+  };
+}
