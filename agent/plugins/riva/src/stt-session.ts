@@ -1,0 +1,215 @@
+/**
+ * Keeps one logical recognition alive across many `StreamingRecognize` calls. A dropped, failed or
+ * server-closed call is reopened with backoff and the audio since the last final is replayed into it, so
+ * the caller's words survive. Only configuration-type errors on a stream that never worked, or running
+ * out of `reconnect.maxAttempts`, end it.
+ *
+ * Timeline: every chunk has a position in samples since the stream began. A call started when the
+ * buffer's oldest chunk was at position P maps Riva's stream-local times t to P + t.
+ */
+import { type ClientDuplexStream, status as Status } from '@grpc/grpc-js';
+import { APIConnectionError, log } from '@livekit/agents';
+import type {
+  StreamingRecognitionConfig,
+  StreamingRecognitionResult__Output,
+  StreamingRecognizeRequest,
+  StreamingRecognizeResponse__Output,
+} from '../../../../proto/src/index.ts';
+import { ReplayBuffer } from './audio-buffer.ts';
+import type { RivaChannel } from './channel.ts';
+import { FATAL_CODES, statusName, statusOf, toAPIError } from './errors.ts';
+import { notify, type RivaObserver } from './observer.ts';
+import type { ReconnectOptions } from './stt-options.ts';
+
+type Call = ClientDuplexStream<StreamingRecognizeRequest, StreamingRecognizeResponse__Output>;
+
+export interface RecognizerOptions {
+  channel: RivaChannel;
+  config: StreamingRecognitionConfig;
+  sampleRate: number;
+  replayBufferMs: number;
+  maxBufferedAudioMs: number;
+  reconnect: ReconnectOptions;
+  observer: RivaObserver | undefined;
+  /** A stream that lived this long counts as healthy even without results (resets the attempt count). */
+  healthyAfterMs?: number;
+  signal: AbortSignal;
+  /** Called for every result with the timeline position (samples) where the current call began. */
+  onResult(result: StreamingRecognitionResult__Output, callStart: number): void;
+}
+
+type Outcome = { kind: 'ended' } | { kind: 'error'; error: unknown; healthy: boolean };
+
+export class Recognizer {
+  readonly buffer: ReplayBuffer;
+  readonly #o: RecognizerOptions;
+  readonly #log = log().child({ plugin: 'riva', component: 'stt' });
+  #call: Call | undefined;
+  #callStart = 0;
+  #inputEnded = false;
+  #everHealthy = false;
+  #calls = 0;
+  readonly done: Promise<void>;
+
+  constructor(o: RecognizerOptions) {
+    this.#o = o;
+    const perMs = o.sampleRate / 1000;
+    this.buffer = new ReplayBuffer(
+      Math.round(o.replayBufferMs * perMs),
+      Math.round(o.maxBufferedAudioMs * perMs),
+    );
+    this.done = this.#loop();
+    // The loop's rejection is observed by whoever awaits `done`; avoid an unhandled rejection until then.
+    this.done.catch(() => {});
+  }
+
+  /** Number of StreamingRecognize calls opened so far. */
+  get calls(): number {
+    return this.#calls;
+  }
+
+  /** Appends a chunk to the timeline and writes it to the open call, if any. */
+  pushAudio(chunk: Buffer): void {
+    const call = this.#call;
+    const sentAt = call ? performance.now() : undefined;
+    const dropped = this.buffer.push(chunk, sentAt);
+    if (dropped > 0) notify(this.#o.observer, 'audioDropped', (dropped / this.#o.sampleRate) * 1000);
+    if (call) call.write({ audio_content: chunk });
+  }
+
+  /** Forgets audio up to a position the server has finalized (it will not be replayed). */
+  commit(position: number): void {
+    this.buffer.commit(position);
+  }
+
+  /** No more audio: half-close the open call so Riva flushes its last final, then finish. */
+  endInput(): void {
+    this.#inputEnded = true;
+    this.#call?.end();
+  }
+
+  async #loop(): Promise<void> {
+    const { reconnect, signal } = this.#o;
+    let failures = 0;
+    while (!signal.aborted) {
+      const outcome = await this.#runCall();
+      // A closed channel means the owner (STT.close) is shutting down: nothing to reconnect to.
+      if (signal.aborted || this.#o.channel.closed) return;
+      if (outcome.kind === 'ended') {
+        // A normal end after our half-close is the finish line. An end we did not ask for (server
+        // restart, idle timeout, LB drain) is a drop like any other.
+        if (this.#inputEnded) return;
+        failures = 0;
+        this.#reopen('server_closed');
+        continue;
+      }
+      const code = statusOf(outcome.error);
+      notify(this.#o.observer, 'streamError', `asr.${statusName(code)}`);
+      if (outcome.healthy) {
+        this.#everHealthy = true;
+        failures = 0;
+      }
+      if (FATAL_CODES.has(code) && !this.#everHealthy) {
+        // Wrong model/language, bad key, unsupported: a retry storm would only hide it.
+        throw toAPIError(outcome.error, 'StreamingRecognize', this.#o.channel.target);
+      }
+      failures++;
+      if (failures > reconnect.maxAttempts) {
+        const last = toAPIError(outcome.error, 'StreamingRecognize', this.#o.channel.target);
+        throw new APIConnectionError({
+          message: `${last.message}; gave up after ${failures} attempts`,
+          options: { retryable: false },
+        });
+      }
+      const delay = Math.min(reconnect.maxDelayMs, reconnect.initialDelayMs * 2 ** (failures - 1));
+      const jittered = Math.round(delay * (0.8 + Math.random() * 0.4));
+      this.#log.warn(
+        { target: this.#o.channel.target, code: Status[code], attempt: failures, delayMs: jittered },
+        'riva recognition stream failed, reconnecting',
+      );
+      await sleep(failures === 1 ? Math.min(jittered, reconnect.initialDelayMs) : jittered, signal);
+      if (signal.aborted) return;
+      this.#reopen(statusName(code));
+    }
+  }
+
+  #reopen(reason: string): void {
+    notify(this.#o.observer, 'reconnect', reason);
+    const truncated = this.buffer.truncatedSamples;
+    if (truncated > 0) {
+      // Sent audio that aged out of the replay window: its words cannot be recovered.
+      notify(this.#o.observer, 'audioDropped', (truncated / this.#o.sampleRate) * 1000);
+      this.buffer.clearTruncated();
+    }
+    this.buffer.markAllUnsent();
+  }
+
+  #runCall(): Promise<Outcome> {
+    const { channel, signal } = this.#o;
+    this.#calls++;
+    const openedAt = performance.now();
+    let gotData = false;
+    let call: Call;
+    try {
+      call = channel.asr.StreamingRecognize(channel.metadata(), {});
+    } catch (error) {
+      return Promise.resolve({ kind: 'error', error, healthy: false });
+    }
+    this.#call = call;
+    this.#callStart = this.buffer.start;
+    const callStart = this.#callStart;
+    // Riva's contract: the first message carries only the config, every later one only audio.
+    call.write({ streaming_config: this.#o.config });
+    const now = performance.now();
+    for (const c of this.buffer.chunks()) {
+      c.sentAt = now;
+      call.write({ audio_content: c.data });
+    }
+    if (this.#inputEnded) call.end();
+
+    return new Promise<Outcome>((resolve) => {
+      let settled = false;
+      const finish = (o: Outcome): void => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        if (this.#call === call) this.#call = undefined;
+        resolve(o);
+      };
+      const onAbort = (): void => {
+        // Barge-out / session close: drop the call at once rather than waiting for Riva.
+        call.cancel();
+        finish({ kind: 'ended' });
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      call.on('data', (res: StreamingRecognizeResponse__Output) => {
+        gotData = true;
+        for (const r of res.results ?? []) {
+          try {
+            this.#o.onResult(r, callStart);
+          } catch (e) {
+            this.#log.error({ err: e }, 'riva result handler failed');
+          }
+        }
+      });
+      call.on('error', (error: Error) => {
+        const healthy = gotData || performance.now() - openedAt >= (this.#o.healthyAfterMs ?? 2000);
+        finish({ kind: 'error', error, healthy });
+      });
+      call.on('end', () => finish({ kind: 'ended' }));
+    });
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
