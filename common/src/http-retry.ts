@@ -7,7 +7,11 @@ export interface BackoffOptions {
   factor?: number;
 }
 
-export function backoffDelayMs(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  attempt: number,
+  options: BackoffOptions,
+  random: () => number = Math.random,
+): number {
   const factor = options.factor ?? 2;
   const ceiling = Math.min(options.maxMs, options.initialMs * factor ** Math.max(0, attempt));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);

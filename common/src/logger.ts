@@ -3,7 +3,7 @@
  * personal data (transcript text, phone numbers, tokens, raw webhook bodies). Call sites put values
  * in fields; the paths below are censored wherever they appear (top level or one level deep).
  */
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { type Logger, type LoggerOptions, pino } from 'pino';
 
 export type { Logger } from 'pino';
 

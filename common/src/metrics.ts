@@ -6,18 +6,20 @@
 import {
   Counter,
   type CounterConfiguration,
+  collectDefaultMetrics,
   Gauge,
   type GaugeConfiguration,
   Histogram,
   type HistogramConfiguration,
   Registry,
-  collectDefaultMetrics,
 } from 'prom-client';
 
 export { Registry } from 'prom-client';
 
 /** Latency buckets in seconds for real-time voice stages (10 ms .. 10 s). */
-export const VOICE_LATENCY_BUCKETS = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.5, 2, 3, 5, 10];
+export const VOICE_LATENCY_BUCKETS = [
+  0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.5, 2, 3, 5, 10,
+];
 
 export interface MetricsRegistryOptions {
   service: string;
@@ -44,7 +46,10 @@ export function gauge<L extends string>(registry: Registry, config: GaugeConfigu
   return new Gauge<L>({ ...config, registers: [registry] });
 }
 
-export function histogram<L extends string>(registry: Registry, config: HistogramConfiguration<L>): Histogram<L> {
+export function histogram<L extends string>(
+  registry: Registry,
+  config: HistogramConfiguration<L>,
+): Histogram<L> {
   const existing = registry.getSingleMetric(config.name);
   if (existing) return existing as Histogram<L>;
   return new Histogram<L>({ ...config, registers: [registry] });

@@ -42,7 +42,11 @@ describe('loadConfig', () => {
     expect(message).toContain('PORT');
     expect(message).toContain('RIVA_URL');
     expect(message).toContain('DEBUG_AUDIO');
-    expect((error as ConfigError).issues.map((i) => i.variable).sort()).toEqual(['DEBUG_AUDIO', 'PORT', 'RIVA_URL']);
+    expect((error as ConfigError).issues.map((i) => i.variable).sort()).toEqual([
+      'DEBUG_AUDIO',
+      'PORT',
+      'RIVA_URL',
+    ]);
   });
 
   it('ignores variables the schema does not name', () => {

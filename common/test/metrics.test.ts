@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { counter, createMetricsRegistry, histogram, renderMetrics } from '../src/metrics.ts';
 import { backoffDelayMs } from '../src/http-retry.ts';
+import { counter, createMetricsRegistry, histogram, renderMetrics } from '../src/metrics.ts';
 
 describe('metrics registry', () => {
   it('returns the same metric when asked twice and renders the text format', async () => {
