@@ -155,7 +155,8 @@ export function callsServiceFactory(deps: CallsServiceDeps) {
       } catch (err) {
         deps.logger.warn({ err, callId }, 'livekit refused call creation');
         await release();
-        await deps.livekit.deleteRoom(roomName).catch(() => {});
+        // Clean up in the background: the room may exist even if the call failed, and it must not delay the answer.
+        void deps.livekit.deleteRoom(roomName).catch(() => {});
         throw new ApiError(502, 'Bad Gateway', 'LiveKit could not create the call');
       }
 
