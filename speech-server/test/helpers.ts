@@ -184,3 +184,17 @@ export const PCM16K: RecognitionConfig = {
   max_alternatives: 1,
   enable_word_time_offsets: true,
 };
+
+/** Phone-call sentences (numbers in word form) for loopback WER. */
+export const PHONE_SENTENCES = [
+  'Hello, I would like to book an appointment for next Tuesday.',
+  'Can you tell me your full name please?',
+  'My account number is four five six seven.',
+  'I am calling about my last bill.',
+  'Could you please call me back tomorrow morning?',
+  'The delivery did not arrive yesterday.',
+  'I would like to speak to a manager.',
+  'Yes, that works for me, thank you.',
+  'What time does the office open on Monday?',
+  'Please cancel my order and send a refund.',
+];
