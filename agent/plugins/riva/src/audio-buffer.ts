@@ -121,9 +121,13 @@ export class ReplayBuffer {
     for (let i = this.#head; i < this.#chunks.length; i++) yield this.#chunks[i]!;
   }
 
-  /** Marks every chunk unsent (the call they went to is gone). */
-  markAllUnsent(): void {
+  /**
+   * Marks every chunk unsent (the call they went to is gone); all of it now waits for the next call, so
+   * the pending bound applies to it. Returns the samples dropped to honour it.
+   */
+  markAllUnsent(): number {
     for (const c of this.chunks()) c.sentAt = undefined;
+    return this.#enforce();
   }
 
   /** The chunk holding timeline sample `position`, if still kept. */

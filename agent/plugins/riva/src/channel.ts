@@ -146,7 +146,8 @@ export class RivaChannel {
       ? grpc.credentials.createSsl(opts.caCert ?? null, opts.clientKey ?? null, opts.clientCert ?? null)
       : grpc.credentials.createInsecure();
     const channelOptions: grpc.ChannelOptions = {
-      'grpc.service_config': unaryRetryServiceConfig(maxAttempts),
+      // grpc-js rejects a retry policy with fewer than 2 attempts: 1 means "no retry policy".
+      ...(maxAttempts >= 2 ? { 'grpc.service_config': unaryRetryServiceConfig(maxAttempts) } : {}),
       'grpc.enable_retries': 1,
       // grpc-js defaults to 1 s initial / 120 s max reconnect backoff: far too slow to follow a Riva restart.
       'grpc.initial_reconnect_backoff_ms': 200,

@@ -148,17 +148,19 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 
 /** The `RecognitionConfig` for these options (LINEAR_PCM mono at `sampleRate`). */
 export function buildRecognitionConfig(o: STTOptions, sampleRate: number = o.sampleRate): RecognitionConfig {
+  // Only non-default values are set: protobufjs would otherwise put explicit zeros/falses on the wire,
+  // which is legal but not the canonical proto3 encoding NVIDIA's own clients produce.
   const config: RecognitionConfig = {
     encoding: 'LINEAR_PCM',
     sample_rate_hertz: sampleRate,
     language_code: o.language,
     max_alternatives: o.maxAlternatives,
-    profanity_filter: o.profanityFilter,
     audio_channel_count: 1,
-    enable_word_time_offsets: o.wordTimeOffsets,
-    enable_automatic_punctuation: o.punctuation,
-    verbatim_transcripts: o.verbatimTranscripts,
   };
+  if (o.profanityFilter) config.profanity_filter = true;
+  if (o.wordTimeOffsets) config.enable_word_time_offsets = true;
+  if (o.punctuation) config.enable_automatic_punctuation = true;
+  if (o.verbatimTranscripts) config.verbatim_transcripts = true;
   if (o.model) config.model = o.model;
   if (o.speechContexts?.length) {
     config.speech_contexts = o.speechContexts.map((c) => ({ phrases: [...c.phrases], boost: c.boost }));
@@ -188,5 +190,7 @@ export function buildRecognitionConfig(o: STTOptions, sampleRate: number = o.sam
 }
 
 export function buildStreamingConfig(o: STTOptions): StreamingRecognitionConfig {
-  return { config: buildRecognitionConfig(o), interim_results: o.interimResults };
+  const c: StreamingRecognitionConfig = { config: buildRecognitionConfig(o) };
+  if (o.interimResults) c.interim_results = true;
+  return c;
 }

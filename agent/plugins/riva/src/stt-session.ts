@@ -141,7 +141,8 @@ export class Recognizer {
       notify(this.#o.observer, 'audioDropped', (truncated / this.#o.sampleRate) * 1000);
       this.buffer.clearTruncated();
     }
-    this.buffer.markAllUnsent();
+    const dropped = this.buffer.markAllUnsent();
+    if (dropped > 0) notify(this.#o.observer, 'audioDropped', (dropped / this.#o.sampleRate) * 1000);
   }
 
   #runCall(): Promise<Outcome> {

@@ -86,8 +86,9 @@ export function buildSynthesisRequest(o: TTSOptions, text: string): SynthesizeSp
     language_code: o.language,
     encoding: o.encoding,
     sample_rate_hz: o.sampleRate,
-    voice_name: o.voice,
   };
+  // Empty = the server's default voice for the language; leave it off the wire.
+  if (o.voice) req.voice_name = o.voice;
   const dict = dictionaryString(o.customDictionary);
   if (dict) req.custom_dictionary = dict;
   return req;

@@ -215,7 +215,8 @@ export class SynthesizeStream extends tts.SynthesizeStream {
   label = 'riva.SynthesizeStream';
   readonly #tts: TTS;
   readonly #opts: TTSOptions;
-  readonly #tokenizer = new tokenize.basic.SentenceTokenizer();
+  // retainFormat: tokens concatenate back to the input, so the unfinished tail keeps its spaces.
+  readonly #tokenizer = new tokenize.basic.SentenceTokenizer({ retainFormat: true });
   #slots: number;
   readonly #waiters: (() => void)[] = [];
 
@@ -250,7 +251,7 @@ export class SynthesizeStream extends tts.SynthesizeStream {
     for await (const item of this.input) {
       if (this.abortSignal.aborted) return;
       if (typeof item === 'symbol') {
-        if (buf.trim()) emit(buf);
+        if (buf.trim()) emit(buf.trim());
         buf = '';
         work.put({ kind: 'end', segmentId });
         segmentId = crypto.randomUUID();
@@ -262,7 +263,7 @@ export class SynthesizeStream extends tts.SynthesizeStream {
       if (isSsml(head) || (head.length < 6 && '<speak'.startsWith(head.toLowerCase()))) continue;
       const sentences = this.#tokenizer.tokenize(buf);
       if (sentences.length > 1) {
-        for (const s of sentences.slice(0, -1)) emit(s);
+        for (const s of sentences.slice(0, -1)) emit(s.trim());
         buf = sentences[sentences.length - 1]!;
       }
     }
@@ -316,6 +317,11 @@ export class SynthesizeStream extends tts.SynthesizeStream {
         continue;
       }
       if (!segmentStarted) {
+        // The base class closes the previous segment's metrics when its reader reaches that segment's
+        // final frame, and ignores markStarted() until then: let it catch up (a few event-loop turns).
+        for (let i = 0; i < 200 && this.startedTime !== undefined && !this.abortSignal.aborted; i++) {
+          await new Promise((r) => setImmediate(r));
+        }
         // Anchor TTFB on when this segment's first request really went out (it may have been prefetched).
         this.markStarted(await item.sent);
         segmentStarted = true;

@@ -71,6 +71,8 @@ export interface TtsRecord {
   metadata: grpc.Metadata;
   /** The client's half-close arrived before the server sent anything. */
   halfClosedBeforeReply: boolean;
+  /** The client half-closed at some point. */
+  halfClosed: boolean;
   cancelled: boolean;
 }
 
@@ -97,6 +99,8 @@ export interface FakeScript {
   ttsChunkDelayMs?: number;
   /** TTS: wait for the client's half-close before replying (strict bidi server). */
   ttsReplyAfterHalfClose?: boolean;
+  /** TTS: wait this long before the first audio. */
+  ttsStallMs?: number;
   /** TTS: serve SynthesizeOnline as the pre-2026 server-streaming RPC. */
   ttsServerStreaming?: boolean;
   /** TTS: SynthesizeOnline answers UNIMPLEMENTED (unary only server). */
@@ -237,13 +241,21 @@ export class FakeRiva {
     };
     let done = false;
     const auth = this.#authError(call.metadata);
-    if (auth) return fail(auth.code, auth.details);
-    if (s.asrRejectAll !== undefined)
-      return fail(
+    if (auth) {
+      fail(auth.code, auth.details);
+      return;
+    }
+    if (s.asrRejectAll !== undefined) {
+      fail(
         s.asrRejectAll,
         'Error: Unavailable model requested given these parameters: language_code=en-US; type=online;',
       );
-    if (index < (s.asrFailFirst ?? 0)) return fail(grpc.status.UNAVAILABLE, 'server restarting');
+      return;
+    }
+    if (index < (s.asrFailFirst ?? 0)) {
+      fail(grpc.status.UNAVAILABLE, 'server restarting');
+      return;
+    }
     const kill = s.asrKill?.find((k) => k.stream === index);
     const close = s.asrServerClose?.find((k) => k.stream === index);
     let decoder: Decoder | undefined;
@@ -313,6 +325,7 @@ export class FakeRiva {
           requestsOnCall: 1,
           metadata: call.metadata,
           halfClosedBeforeReply: true,
+          halfClosed: true,
           cancelled: false,
         });
         const reply = (): void => cb(null, { audio: ttsPcm(samples) });
@@ -356,11 +369,18 @@ export class FakeRiva {
       call.emit('error', { code, details });
     };
     const auth = this.#authError(call.metadata);
-    if (auth) return fail(auth.code, auth.details);
-    if (s.ttsNoStreaming) return fail(grpc.status.UNIMPLEMENTED, 'SynthesizeOnline not supported');
+    if (auth) {
+      fail(auth.code, auth.details);
+      return;
+    }
+    if (s.ttsNoStreaming) {
+      fail(grpc.status.UNIMPLEMENTED, 'SynthesizeOnline not supported');
+      return;
+    }
     if (this.#ttsFailures < (s.ttsFailFirst ?? 0)) {
       this.#ttsFailures++;
-      return fail(grpc.status.UNAVAILABLE, 'tts restarting');
+      fail(grpc.status.UNAVAILABLE, 'tts restarting');
+      return;
     }
     const begin = async (): Promise<void> => {
       if (started || !rec) return;
@@ -370,6 +390,7 @@ export class FakeRiva {
       const rate = req.sample_rate_hz || 22050;
       const total = Math.round(((req.text ?? '').length * (s.ttsMsPerChar ?? 10) * rate) / 1000);
       const per = Math.max(1, Math.round(((s.ttsChunkMs ?? 100) * rate) / 1000));
+      if (s.ttsStallMs) await new Promise((r) => setTimeout(r, s.ttsStallMs));
       for (let off = 0; off < total && !cancelled; off += per) {
         const n = Math.min(per, total - off);
         call.write({ audio: ttsPcm(n, off) });
@@ -387,6 +408,7 @@ export class FakeRiva {
         requestsOnCall: 1,
         metadata: call.metadata,
         halfClosedBeforeReply: false,
+        halfClosed,
         cancelled,
       };
       this.ttsCalls.push(rec);
@@ -401,6 +423,7 @@ export class FakeRiva {
     call.on('data', onRequest);
     call.on('end', () => {
       halfClosed = true;
+      if (rec) rec.halfClosed = true;
       void begin();
     });
   }

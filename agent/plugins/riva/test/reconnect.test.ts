@@ -1,0 +1,172 @@
+import { status } from '@grpc/grpc-js';
+import { type APIError, stt } from '@livekit/agents';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { type RivaObserver, STT, type STTInit } from '../src/index.ts';
+import { codedAudio, FakeRiva, type FakeScript } from './fake-riva.ts';
+import { collect, framesOf } from './helpers.ts';
+
+let fake: FakeRiva | undefined;
+const open: STT[] = [];
+
+async function server(script: FakeScript): Promise<string> {
+  await fake?.stop();
+  fake = new FakeRiva(script);
+  return fake.start();
+}
+
+function recorder() {
+  const seen = {
+    reconnect: [] as string[],
+    dropped: [] as number[],
+    errors: [] as string[],
+    latency: [] as number[],
+  };
+  const observer: RivaObserver = {
+    reconnect: (r) => seen.reconnect.push(r),
+    audioDropped: (ms) => seen.dropped.push(ms),
+    streamError: (k) => seen.errors.push(k),
+    asrFinalLatency: (s) => seen.latency.push(s),
+  };
+  return { seen, observer };
+}
+
+function makeSTT(url: string, extra: Partial<STTInit> = {}): STT {
+  const s = new STT({ connection: { url }, reconnect: { initialDelayMs: 10, maxDelayMs: 50 }, ...extra });
+  open.push(s);
+  return s;
+}
+
+/** Pushes audio unpaced; with `pauseAfterMs`, waits `pauseMs` there (the caller keeps talking later). */
+async function run(s: STT, pcm: Int16Array, sizes = [320], pause?: { afterMs: number; pauseMs: number }) {
+  const errors: unknown[] = [];
+  s.on('error', (e) => errors.push(e.error));
+  const stream = s.stream();
+  const cut = pause ? Math.round((pause.afterMs * 16000) / 1000) : pcm.length;
+  for (const f of framesOf(pcm.subarray(0, cut), 16000, sizes)) stream.pushFrame(f);
+  if (pause) {
+    await new Promise((r) => setTimeout(r, pause.pauseMs));
+    for (const f of framesOf(pcm.subarray(cut), 16000, sizes)) stream.pushFrame(f);
+  }
+  stream.endInput();
+  const c = await collect(stream, () => false);
+  return { ...c, errors, stream };
+}
+
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+});
+afterAll(() => fake?.stop());
+
+const SENTENCE = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
+
+describe('riva.STT resilience', () => {
+  it('replays audio since the last final after the server kills a stream mid-sentence: no word lost', async () => {
+    // Utterance 1 is finalized, then the stream dies in the middle of utterance 2 (after "charlie").
+    const url = await server({ asrKill: [{ stream: 0, afterMs: 1750 }] });
+    const first = codedAudio(['golf', 'hotel'], 16000, { tailMs: 400 });
+    const second = codedAudio(SENTENCE, 16000);
+    const pcm = new Int16Array(first.length + second.length);
+    pcm.set(first);
+    pcm.set(second, first.length);
+    const { seen, observer } = recorder();
+    const c = await run(makeSTT(url, { observer }), pcm);
+    expect(fake!.asrStreams.length).toBe(2);
+    expect(c.finals).toEqual(['golf hotel', SENTENCE.join(' ')]);
+    expect(c.errors).toEqual([]);
+    expect(seen.reconnect).toEqual(['unavailable']);
+    expect(seen.errors).toEqual(['asr.unavailable']);
+    expect(seen.dropped).toEqual([]);
+    // The replay started after the first final: the new stream did not get "golf hotel" again.
+    // Final 1 covered up to its endpoint: hotel ends at 560 ms + 300 ms of silence = 860 ms.
+    const replayedBytes = fake!.asrStreams[1]!.chunkSizes.reduce((a, b) => a + b, 0);
+    expect(replayedBytes).toBe((pcm.length - 0.86 * 16000) * 2);
+    // Word times of the replayed utterance stay on the original timeline.
+    const final2 = c.events.filter((e) => e.type === stt.SpeechEventType.FINAL_TRANSCRIPT)[1]!;
+    expect(final2.alternatives![0].words![0]!.startTime).toBeCloseTo(first.length / 16000 + 0.1, 2);
+    expect(seen.latency.length).toBe(2);
+  });
+
+  it('without replay the same fault would lose words (control: the server really cut mid-sentence)', async () => {
+    const url = await server({ asrKill: [{ stream: 0, afterMs: 800 }] });
+    const { seen, observer } = recorder();
+    const c = await run(makeSTT(url, { observer, replayBufferMs: 0 }), codedAudio(SENTENCE, 16000));
+    expect(seen.reconnect).toEqual(['unavailable']);
+    expect(c.finals.join(' ')).not.toBe(SENTENCE.join(' '));
+    // Cutting the replay window is reported as dropped audio.
+    expect(seen.dropped.length).toBe(1);
+  });
+
+  it('recovers after UNAVAILABLE on the first streams', async () => {
+    const url = await server({ asrFailFirst: 3 });
+    const { seen, observer } = recorder();
+    const c = await run(makeSTT(url, { observer }), codedAudio(['india', 'juliet'], 16000));
+    expect(c.finals).toEqual(['india juliet']);
+    expect(fake!.asrStreams.length).toBe(4);
+    expect(seen.reconnect).toEqual(['unavailable', 'unavailable', 'unavailable']);
+    expect(c.errors).toEqual([]);
+  });
+
+  it('reconnects when the server ends a stream on its own (restart, idle timeout)', async () => {
+    const url = await server({ asrServerClose: [{ stream: 0, afterMs: 700 }] });
+    const { seen, observer } = recorder();
+    const c = await run(makeSTT(url, { observer }), codedAudio(SENTENCE, 16000), [320], {
+      afterMs: 1000,
+      pauseMs: 150,
+    });
+    expect(c.finals).toEqual([SENTENCE.join(' ')]);
+    expect(seen.reconnect).toEqual(['server_closed']);
+  });
+
+  it('reconnects on DEADLINE_EXCEEDED from the server', async () => {
+    const url = await server({ asrKill: [{ stream: 0, afterMs: 600, code: status.DEADLINE_EXCEEDED }] });
+    const { seen, observer } = recorder();
+    const c = await run(makeSTT(url, { observer }), codedAudio(SENTENCE, 16000));
+    expect(c.finals).toEqual([SENTENCE.join(' ')]);
+    expect(seen.reconnect).toEqual(['deadline_exceeded']);
+  });
+
+  it('fails fast with a clear, non-retryable error on a configuration error (unknown model)', async () => {
+    const url = await server({ asrRejectAll: status.INVALID_ARGUMENT });
+    const c = await run(makeSTT(url, { model: 'nope' }), codedAudio(['alpha'], 16000));
+    expect(c.finals).toEqual([]);
+    expect(fake!.asrStreams.length).toBe(1);
+    const err = c.errors[0] as APIError;
+    expect(err.retryable).toBe(false);
+    expect(err.message).toContain('INVALID_ARGUMENT');
+    expect(err.message).toContain('Unavailable model requested');
+  });
+
+  it('gives up after reconnect.maxAttempts with an error naming the target', async () => {
+    const url = await server({ asrFailFirst: 100 });
+    const c = await run(
+      makeSTT(url, { reconnect: { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 5 } }),
+      codedAudio(['alpha'], 16000),
+    );
+    expect(fake!.asrStreams.length).toBe(3);
+    const err = c.errors[0] as APIError;
+    expect(err.message).toContain(url);
+    expect(err.message).toContain('UNAVAILABLE');
+    expect(err.message).toContain('gave up after 3 attempts');
+  });
+
+  it('bounds audio held while Riva is down and reports what it drops', async () => {
+    // 100 failing attempts at ≥ 10 ms each: all audio arrives while disconnected.
+    const url = await server({ asrFailFirst: 30 });
+    const { seen, observer } = recorder();
+    const s = makeSTT(url, {
+      observer,
+      maxBufferedAudioMs: 700,
+      reconnect: { maxAttempts: 1000, initialDelayMs: 20, maxDelayMs: 20 },
+    });
+    const c = await run(s, codedAudio(SENTENCE, 16000, { tailMs: 400 }));
+    const dropped = seen.dropped.reduce((a, b) => a + b, 0);
+    const totalMs = (codedAudio(SENTENCE, 16000, { tailMs: 400 }).length / 16000) * 1000;
+    expect(dropped).toBeGreaterThan(0);
+    // What was kept is at most the bound (plus the partial tail chunk).
+    const resent = fake!.asrStreams.at(-1)!.chunkSizes.reduce((a, b) => a + b, 0) / 32;
+    expect(resent).toBeLessThanOrEqual(700);
+    expect(dropped + resent).toBeCloseTo(totalMs, 0);
+    // The newest audio (the end of "foxtrot") is what was kept and still recognized.
+    expect(c.finals).toEqual(['foxtrot']);
+  });
+});
