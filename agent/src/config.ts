@@ -1,0 +1,73 @@
+/**
+ * The agent's configuration: one zod schema over the environment, read once by each entry point
+ * (`main.ts`, `job.ts`, `simulate/main.ts`) with `loadAgentConfig(process.env)` and passed down.
+ * Variable names follow docs/development.md; the few extra tuning knobs are documented in agent/README.md.
+ */
+import { z } from 'zod';
+import { type Env, envFields, loadConfig } from '../../common/src/config.ts';
+
+const optionalUrl = z.string().min(1).optional();
+
+export const agentConfigSchema = z.object({
+  LIVEKIT_URL: z.string().optional(),
+  LIVEKIT_API_KEY: z.string().optional(),
+  LIVEKIT_API_SECRET: z.string().optional(),
+  AGENT_NAME: z.string().min(1).default('riva-call-agent'),
+
+  RIVA_URL: optionalUrl,
+  RIVA_TLS: envFields.bool(false),
+  RIVA_CA_FILE: z.string().optional(),
+  RIVA_CLIENT_CERT_FILE: z.string().optional(),
+  RIVA_CLIENT_KEY_FILE: z.string().optional(),
+  RIVA_API_KEY: z.string().optional(),
+  RIVA_ASR_FUNCTION_ID: z.string().optional(),
+  RIVA_TTS_FUNCTION_ID: z.string().optional(),
+  RIVA_LANGUAGE: z.string().min(2).default('en-US'),
+  RIVA_ASR_MODEL: z.string().optional(),
+  RIVA_TTS_VOICE: z.string().min(1).default('English-US.Female-1'),
+  RIVA_TTS_SAMPLE_RATE: z.coerce.number().int().min(8000).max(48000).default(16000),
+  /** Riva endpointing window: trailing silence (ms) after which the ASR closes an utterance. */
+  RIVA_ENDPOINT_MS: envFields.positiveInt(300),
+  /** Surface Riva's early end-of-utterance as a preflight transcript and start the reply on it. */
+  RIVA_PREFLIGHT: envFields.bool(true),
+
+  BRAIN: z.enum(['scripted', 'llm']).default('scripted'),
+  FLOW_FILE: z.string().min(1).default('agent/flows/sample-flow.yaml'),
+  LLM_BASE_URL: optionalUrl,
+  LLM_MODEL: z.string().optional(),
+  LLM_API_KEY: z.string().optional(),
+  LLM_SYSTEM_PROMPT: z
+    .string()
+    .default(
+      'You are a friendly phone agent. Answer in one or two short spoken sentences, without lists or markup.',
+    ),
+
+  /** 'vad' (Silero end of speech + endpoint delay) or 'stt' (Riva endpointing). */
+  TURN_DETECTION: z.enum(['vad', 'stt']).default('vad'),
+  /** Silence (ms) that ends a caller turn: Silero's min silence and the session's minimum endpoint delay. */
+  ENDPOINT_SILENCE_MS: envFields.positiveInt(300),
+  /** Caller speech (ms) needed to interrupt the agent. */
+  INTERRUPT_MIN_SPEECH_MS: envFields.positiveInt(300),
+  /** Seconds of mutual silence before the agent prompts the caller, then before it releases the call. */
+  SILENCE_PROMPT_SECONDS: envFields.positiveInt(8),
+  SILENCE_RELEASE_SECONDS: envFields.positiveInt(8),
+
+  CONTROL_API_URL: optionalUrl,
+  CONTROL_API_TOKEN: z.string().optional(),
+  /** Optional file that backs the transcript spool, so segments survive an agent restart. */
+  TRANSCRIPT_SPOOL_FILE: z.string().optional(),
+
+  ALLOWED_REGIONS: envFields.list(['eu-central']),
+  /** Extra host names (or `.suffix`es) accepted as EU-resident, e.g. an EU LiveKit Cloud project host. */
+  ALLOWED_ENDPOINT_HOSTS: envFields.list([]),
+  MAX_CONCURRENT_CALLS: envFields.positiveInt(10),
+  DRAIN_TIMEOUT_SECONDS: envFields.positiveInt(600),
+  METRICS_PORT: envFields.port(9100),
+  LOG_LEVEL: envFields.logLevel(),
+});
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+export function loadAgentConfig(env: Env): AgentConfig {
+  return loadConfig(agentConfigSchema, env);
+}

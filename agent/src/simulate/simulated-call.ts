@@ -1,0 +1,297 @@
+/**
+ * One simulated call: the production call session (call-session.ts) with the caller's WAV fed at
+ * real-time pace and the agent's audio played out on a simulated clock. Used by `npm run simulate`,
+ * the pipeline tests and the benchmark. Latency is measured against ground truth taken from the
+ * caller's audio itself (where its speech really ends), not from the agent's own estimates.
+ */
+import { llm, type VAD, voice } from '@livekit/agents';
+import type { Logger } from '../../../common/src/logger.ts';
+import type { ReplyBrain } from '../brains/reply-brain.ts';
+import {
+  type CallEndReason,
+  type CallSession,
+  type CallSettings,
+  createCallSession,
+  type TranscriptSink,
+} from '../call-session.ts';
+import type { AgentMetrics } from '../metrics.ts';
+import { createRivaModels, type RivaSettings } from '../riva.ts';
+import { PacedCallerInput, type PlayedSegment, RecordingAudioOutput, SimClock } from './audio-io.ts';
+import { findSpeechSegments, type MonoPcm16, resampleLinear } from './wav.ts';
+
+export interface SimulatedCallOptions {
+  callId?: string;
+  caller: MonoPcm16;
+  brain: ReplyBrain;
+  riva: RivaSettings;
+  settings: CallSettings;
+  vad: VAD;
+  logger: Logger;
+  metrics?: AgentMetrics;
+  transcripts?: TranscriptSink;
+  /** 'after-greeting' waits for the greeting to finish, as a polite caller does; 'immediately' barges in. */
+  callerStart?: 'after-greeting' | 'immediately';
+  /** After the caller's audio is over and the agent is idle this long, the caller hangs up. */
+  hangupGraceMs?: number;
+  /** Hard cap on the call's length. */
+  maxDurationMs?: number;
+  outputSampleRate?: number;
+  /** Live transcript lines (timeline ms, who, text). */
+  onTranscript?: (line: TranscriptLine) => void;
+  /** Called once the session has started (tests use it to inject faults mid-call). */
+  onStarted?: (call: CallSession, clock: SimClock) => void;
+}
+
+export interface TranscriptLine {
+  atMs: number;
+  speaker: 'caller' | 'agent';
+  text: string;
+  interrupted?: boolean;
+}
+
+export interface TurnLatency {
+  end_of_speech_to_final: number | null;
+  reply: number | null;
+  tts_first_audio: number | null;
+  voice_to_voice: number | null;
+}
+
+export interface TurnSummary {
+  caller_text: string;
+  agent_text: string;
+  caller_speech_ms: { start: number; end: number };
+  agent_audio_start_ms: number | null;
+  interrupted: boolean;
+  latency_ms: TurnLatency;
+}
+
+export interface BargeIn {
+  callerSpeechStartMs: number;
+  agentStoppedMs: number;
+  stopLatencyMs: number;
+}
+
+export interface SimulatedCallResult {
+  callId: string;
+  endReason: CallEndReason;
+  durationMs: number;
+  callerStartMs: number;
+  greeting: { text: string; interrupted: boolean } | null;
+  turns: TurnSummary[];
+  bargeIns: BargeIn[];
+  transcript: TranscriptLine[];
+  agentSegments: PlayedSegment[];
+  outputSampleRate: number;
+  agentTrack: Int16Array;
+  callerTrack: Int16Array;
+  /** Silence prompts the agent spoke (silent-caller handling). */
+  silencePrompts: number;
+  /** Session events on the timeline (state changes, interim and final transcripts), for diagnosis. */
+  events: Array<{ atMs: number; kind: string; detail: string }>;
+}
+
+interface AssistantReply {
+  text: string;
+  startMs: number | null;
+  interrupted: boolean;
+  ttsTtfbMs: number | null;
+}
+
+export async function runSimulatedCall(options: SimulatedCallOptions): Promise<SimulatedCallResult> {
+  const callId = options.callId ?? `sim-${Date.now().toString(36)}`;
+  const outputRate = options.outputSampleRate ?? 16000;
+  const clock = new SimClock();
+  const input = new PacedCallerInput(clock, options.caller);
+  const output = new RecordingAudioOutput(clock, outputRate);
+  const { stt, tts } = createRivaModels(options.riva, options.metrics);
+  const call = createCallSession({
+    callId,
+    settings: options.settings,
+    stt,
+    tts,
+    vad: options.vad,
+    brain: options.brain,
+    logger: options.logger,
+    metrics: options.metrics,
+    transcripts: options.transcripts,
+  });
+  const { session } = call;
+  session.input.audio = input;
+  session.output.audio = output;
+
+  const transcript: TranscriptLine[] = [];
+  const finals: Array<{ atMs: number; text: string }> = [];
+  const replies: AssistantReply[] = [];
+  let silencePrompts = 0;
+  const emit = (line: TranscriptLine) => {
+    transcript.push(line);
+    options.onTranscript?.(line);
+  };
+  const events: SimulatedCallResult['events'] = [];
+  const note = (kind: string, detail = '') => events.push({ atMs: Math.round(clock.nowMs()), kind, detail });
+  session.on(voice.AgentSessionEventTypes.UserStateChanged, (ev) => note('user_state', ev.newState));
+  session.on(voice.AgentSessionEventTypes.AgentStateChanged, (ev) => note('agent_state', ev.newState));
+  session.on(voice.AgentSessionEventTypes.UserInputTranscribed, (ev) => {
+    note(ev.isFinal ? 'final' : 'interim', ev.transcript);
+    if (!ev.isFinal || ev.transcript.trim() === '') return;
+    const atMs = clock.nowMs();
+    finals.push({ atMs, text: ev.transcript.trim() });
+    emit({ atMs, speaker: 'caller', text: ev.transcript.trim() });
+  });
+  session.on(voice.AgentSessionEventTypes.ConversationItemAdded, (ev) => {
+    const item = ev.item;
+    if (!(item instanceof llm.ChatMessage) || item.role !== 'assistant') return;
+    const text = item.textContent ?? '';
+    const startMs =
+      item.metrics.startedSpeakingAt !== undefined
+        ? item.metrics.startedSpeakingAt * 1000 - clock.epochMs
+        : null;
+    const ttfb = item.metrics.ttsNodeTtfb;
+    replies.push({
+      text,
+      startMs,
+      interrupted: item.interrupted,
+      ttsTtfbMs: ttfb === undefined ? null : ttfb * 1000,
+    });
+    if (text === options.brain.flow.silencePrompt) silencePrompts++;
+    emit({ atMs: startMs ?? clock.nowMs(), speaker: 'agent', text, interrupted: item.interrupted });
+  });
+
+  const callerStart = options.callerStart ?? 'after-greeting';
+  if (callerStart === 'immediately') input.startCaller();
+  else {
+    output.once(voice.AudioOutput.EVENT_PLAYBACK_FINISHED, () => input.startCaller());
+    // A caller who never hears a greeting still starts talking eventually.
+    setTimeout(() => input.startCaller(), 15_000).unref();
+  }
+
+  const callerDurationMs = (options.caller.samples.length / options.caller.sampleRate) * 1000;
+  const maxDurationMs = options.maxDurationMs ?? callerDurationMs + 45_000;
+  const hangupGraceMs = options.hangupGraceMs ?? 2500;
+
+  await call.start();
+  options.onStarted?.(call, clock);
+
+  // The caller hangs up once their audio is over and the agent has gone quiet, or at the hard cap.
+  let idleSince: number | undefined;
+  const watchdog = setInterval(() => {
+    const now = clock.nowMs();
+    if (now > maxDurationMs) {
+      void call.endCall('hangup');
+      return;
+    }
+    const callerOver =
+      input.callerStartMs !== undefined &&
+      now >= input.callerStartMs + callerDurationMs &&
+      now >= output.lastAudioMs;
+    const idle = session.agentState === 'listening' && session.userState !== 'speaking';
+    if (callerOver && idle) {
+      idleSince ??= now;
+      if (now - idleSince >= hangupGraceMs) void call.endCall('hangup');
+    } else {
+      idleSince = undefined;
+    }
+  }, 100);
+
+  const endReason = await call.ended;
+  clearInterval(watchdog);
+  input.stop();
+  const durationMs = clock.nowMs();
+  await Promise.allSettled([stt.close(), tts.close()]);
+
+  const callerStartMs = input.callerStartMs ?? durationMs;
+  const totalMs = Math.max(durationMs, output.lastAudioMs, callerStartMs + callerDurationMs);
+  const callerAtOutputRate = resampleLinear(options.caller.samples, options.caller.sampleRate, outputRate);
+  const callerTrack = new Int16Array(Math.ceil((totalMs / 1000) * outputRate));
+  callerTrack.set(
+    callerAtOutputRate.subarray(
+      0,
+      Math.max(0, callerTrack.length - Math.round((callerStartMs / 1000) * outputRate)),
+    ),
+    Math.round((callerStartMs / 1000) * outputRate),
+  );
+  const agentTrack = output.renderTimeline(totalMs);
+
+  const speech = findSpeechSegments(options.caller).map((s) => ({
+    startMs: s.startMs + callerStartMs,
+    endMs: s.endMs + callerStartMs,
+  }));
+  const { greeting, turns } = buildTurns(speech, finals, replies);
+  return {
+    callId,
+    endReason,
+    durationMs,
+    callerStartMs,
+    greeting,
+    turns,
+    bargeIns: findBargeIns(speech, output.segments),
+    transcript,
+    agentSegments: output.segments,
+    outputSampleRate: outputRate,
+    agentTrack,
+    callerTrack,
+    silencePrompts,
+    events,
+  };
+}
+
+function buildTurns(
+  speech: Array<{ startMs: number; endMs: number }>,
+  finals: Array<{ atMs: number; text: string }>,
+  replies: AssistantReply[],
+): { greeting: SimulatedCallResult['greeting']; turns: TurnSummary[] } {
+  const firstSpeech = speech[0]?.startMs ?? Number.POSITIVE_INFINITY;
+  const greetingReply = replies.find((r) => r.startMs !== null && r.startMs < firstSpeech);
+  const turns = speech.map((segment, i): TurnSummary => {
+    const nextStart = speech[i + 1]?.startMs ?? Number.POSITIVE_INFINITY;
+    const own = finals.filter((f) => f.atMs >= segment.startMs && f.atMs < nextStart);
+    const reply = replies.find(
+      (r) =>
+        r.startMs !== null && r.startMs >= segment.startMs && r.startMs < nextStart && r !== greetingReply,
+    );
+    const lastFinal = own.at(-1);
+    const eosToFinal = lastFinal ? lastFinal.atMs - segment.endMs : null;
+    const v2v = reply?.startMs != null ? reply.startMs - segment.endMs : null;
+    const ttsFirst = reply?.ttsTtfbMs ?? null;
+    const agentShare =
+      v2v !== null && eosToFinal !== null
+        ? Math.max(0, v2v - Math.max(0, eosToFinal) - (ttsFirst ?? 0))
+        : null;
+    return {
+      caller_text: own.map((f) => f.text).join(' '),
+      agent_text: reply?.text ?? '',
+      caller_speech_ms: { start: Math.round(segment.startMs), end: Math.round(segment.endMs) },
+      agent_audio_start_ms: reply?.startMs != null ? Math.round(reply.startMs) : null,
+      interrupted: reply?.interrupted ?? false,
+      latency_ms: {
+        end_of_speech_to_final: round(eosToFinal),
+        reply: round(agentShare),
+        tts_first_audio: round(ttsFirst),
+        voice_to_voice: round(v2v),
+      },
+    };
+  });
+  return {
+    greeting: greetingReply ? { text: greetingReply.text, interrupted: greetingReply.interrupted } : null,
+    turns,
+  };
+}
+
+function findBargeIns(speech: Array<{ startMs: number; endMs: number }>, played: PlayedSegment[]): BargeIn[] {
+  const out: BargeIn[] = [];
+  for (const segment of played) {
+    if (!segment.interrupted) continue;
+    const cause = speech.find((s) => s.startMs >= segment.startMs && s.startMs <= segment.endMs);
+    if (!cause) continue;
+    out.push({
+      callerSpeechStartMs: Math.round(cause.startMs),
+      agentStoppedMs: Math.round(segment.endMs),
+      stopLatencyMs: Math.round(segment.endMs - cause.startMs),
+    });
+  }
+  return out;
+}
+
+function round(v: number | null): number | null {
+  return v === null ? null : Math.round(v);
+}
