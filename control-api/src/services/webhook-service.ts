@@ -138,7 +138,8 @@ export function webhookServiceFactory(deps: WebhookServiceDeps) {
           event: event.event,
           room_name: facts.roomName,
           facts: JSON.stringify(facts),
-          created_at_s: Number(event.createdAt),
+          // Seconds since the epoch; anything outside a sane range (int64 extremes) is stored as 0.
+          created_at_s: event.createdAt > 0n && event.createdAt < 1n << 40n ? Number(event.createdAt) : 0,
           received_at: deps.now(),
         })
         .onConflict((oc) => oc.column('id').doNothing())
