@@ -117,6 +117,8 @@ export class Decoder {
   readonly #lmath: Ptr;
   readonly #defaultSearch: string;
   #inUtt = false;
+  /** ARPA text of the phrase LM currently loaded, so a repeat request (every turn of a call) is free. */
+  #contextArpa: string | undefined;
 
   constructor(options: DecoderOptions = {}) {
     const n = native();
@@ -158,6 +160,13 @@ export class Decoder {
    */
   useContextLm(arpa: string, weight: number): void {
     const n = native();
+    const key = `${weight}\n${arpa}`;
+    if (key === this.#contextArpa) {
+      if (n.ps_set_search(this.#ps, CONTEXT_SEARCH) < 0)
+        throw new Error('pocketsphinx: ps_set_search failed');
+      return;
+    }
+    this.#contextArpa = undefined;
     const config = n.ps_get_config(this.#ps);
     // sphinxbase only reads LMs from files.
     const dir = mkdtempSync(join(tmpdir(), 'phrase-lm-'));
@@ -191,6 +200,7 @@ export class Decoder {
     // ps_set_lm retained the set.
     n.ngram_model_free(set);
     if (n.ps_set_search(this.#ps, CONTEXT_SEARCH) < 0) throw new Error('pocketsphinx: ps_set_search failed');
+    this.#contextArpa = key;
   }
 
   /** Back to the generic LM (between streams that reuse this decoder). */
