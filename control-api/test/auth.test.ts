@@ -49,7 +49,14 @@ describe.each(ENGINES)('authentication and authorisation on %s', (engine) => {
 
   const oidcToken = (
     claims: Record<string, unknown>,
-    options: { key?: Parameters<SignJWT['sign']>[0]; alg?: string; kid?: string; iss?: string; aud?: string; exp?: number } = {},
+    options: {
+      key?: Parameters<SignJWT['sign']>[0];
+      alg?: string;
+      kid?: string;
+      iss?: string;
+      aud?: string;
+      exp?: number;
+    } = {},
   ) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg: options.alg ?? 'RS256', kid: options.kid ?? 'rsa-1' })

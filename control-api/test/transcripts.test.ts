@@ -88,7 +88,7 @@ describe.each(ENGINES)('transcript ingest on %s', (engine) => {
     expect(rows).toHaveLength(0);
   });
 
-  it('refuses ingest without transcription consent (409) and after withdrawal', async () => {
+  it('refuses ingest without transcription consent (422 no_consent) and after withdrawal', async () => {
     const res = await h.request('POST', '/v1/calls', {
       role: 'admin',
       body: newCallBody('subj-noconsent', {
@@ -96,7 +96,9 @@ describe.each(ENGINES)('transcript ingest on %s', (engine) => {
       }),
     });
     const { callId } = (await res.json()) as { callId: string };
-    expect((await ingest(callId, [seg(`${callId}-1`, 'subj-noconsent', 'x')])).status).toBe(409);
+    const refused = await ingest(callId, [seg(`${callId}-1`, 'subj-noconsent', 'x')]);
+    expect(refused.status).toBe(422);
+    expect(((await refused.json()) as { reason: string }).reason).toBe('no_consent');
 
     const ok = await createCall(h, 'subj-withdraw');
     expect((await ingest(ok.callId, [seg(`${ok.callId}-1`, 'subj-withdraw', 'x')])).status).toBe(200);
@@ -105,7 +107,7 @@ describe.each(ENGINES)('transcript ingest on %s', (engine) => {
       body: { purpose: 'transcription', granted: false, noticeVersion: 'v3' },
     });
     expect(withdraw.status).toBe(201);
-    expect((await ingest(ok.callId, [seg(`${ok.callId}-2`, 'subj-withdraw', 'y')])).status).toBe(409);
+    expect((await ingest(ok.callId, [seg(`${ok.callId}-2`, 'subj-withdraw', 'y')])).status).toBe(422);
   });
 
   it('refuses ingest for a restricted subject with 423', async () => {

@@ -45,10 +45,12 @@ const route = createRoute({
     },
     ...errorResponses,
     404: { description: 'No such call', content: problemContent },
-    409: { description: 'No transcription consent', content: problemContent },
     413: { description: 'Body over 1 MB', content: problemContent },
     415: { description: 'Not JSON', content: problemContent },
-    422: { description: 'Segment subject does not belong to the call', content: problemContent },
+    422: {
+      description: 'Segment subject does not belong to the call, or no transcription consent',
+      content: problemContent,
+    },
     423: { description: 'Subject restricted (Art. 18)', content: problemContent },
   },
 });

@@ -71,7 +71,10 @@ export function transcriptsServiceFactory(deps: {
           throw new ApiError(423, 'Locked', 'processing of this subject is restricted (Art. 18)');
         }
         if (!(await hasTranscriptionConsent(trx, call.subject_ref))) {
-          throw new ApiError(409, 'Conflict', 'the caller has not consented to transcription');
+          // 422, not 409: the agent treats 409 as transient and would retry a refusal that cannot change by itself.
+          throw new ApiError(422, 'Unprocessable Content', 'the caller has not consented to transcription', {
+            reason: 'no_consent',
+          });
         }
         const dek = await deps.subjectKeys.dataKey(trx, call.subject_ref);
         const at = deps.now();
