@@ -96,6 +96,8 @@ export class SpeechStream extends stt.SpeechStream {
             Math.max(10, Math.floor(ka / 4)),
           )
         : undefined;
+    // The open gRPC call keeps the process alive while it matters; this timer alone must not.
+    keepalive?.unref();
     const pump = this.#pumpInput(recognizer, failed).finally(() => clearInterval(keepalive));
     const result = await Promise.race([
       pump.then(() => recognizer.done),
@@ -103,6 +105,11 @@ export class SpeechStream extends stt.SpeechStream {
     ]);
     await pump.catch(() => {});
     this.#emitUsage();
+    if (this.#speaking) {
+      // Input ended mid-utterance without a final: close the turn so the framework is not left waiting.
+      this.#speaking = false;
+      this.#put({ type: stt.SpeechEventType.END_OF_SPEECH, requestId: this.#requestId });
+    }
     return result;
   }
 
