@@ -36,15 +36,20 @@ function makeSTT(url: string, extra: Partial<STTInit> = {}): STT {
   return s;
 }
 
-/** Pushes audio unpaced; with `pauseAfterMs`, waits `pauseMs` there (the caller keeps talking later). */
-async function run(s: STT, pcm: Int16Array, sizes = [320], pause?: { afterMs: number; pauseMs: number }) {
+/** Pushes audio unpaced; with `pause`, stops after `afterMs` of audio until `until()` holds (the caller keeps talking later). */
+async function run(
+  s: STT,
+  pcm: Int16Array,
+  sizes = [320],
+  pause?: { afterMs: number; until: () => boolean },
+) {
   const errors: unknown[] = [];
   s.on('error', (e) => errors.push(e.error));
   const stream = s.stream();
   const cut = pause ? Math.round((pause.afterMs * 16000) / 1000) : pcm.length;
   for (const f of framesOf(pcm.subarray(0, cut), 16000, sizes)) stream.pushFrame(f);
   if (pause) {
-    await new Promise((r) => setTimeout(r, pause.pauseMs));
+    for (let i = 0; i < 400 && !pause.until(); i++) await new Promise((r) => setTimeout(r, 5));
     for (const f of framesOf(pcm.subarray(cut), 16000, sizes)) stream.pushFrame(f);
   }
   stream.endInput();
@@ -111,7 +116,8 @@ describe('riva.STT resilience', () => {
     const { seen, observer } = recorder();
     const c = await run(makeSTT(url, { observer }), codedAudio(SENTENCE, 16000), [320], {
       afterMs: 1000,
-      pauseMs: 150,
+      // Keep talking only once the plugin has reopened the stream the server closed.
+      until: () => fake!.asrStreams.length >= 2,
     });
     expect(c.finals).toEqual([SENTENCE.join(' ')]);
     expect(seen.reconnect).toEqual(['server_closed']);
