@@ -9,9 +9,12 @@
  * open gRPC call at once.
  */
 import {
+  APIConnectionError,
   type APIConnectOptions,
   APIError,
+  APITimeoutError,
   AsyncIterableQueue,
+  DEFAULT_API_CONNECT_OPTIONS,
   delay,
   intervalForRetry,
   tokenize,
@@ -89,7 +92,11 @@ export class TTS extends tts.TTS {
     if (this.#ownsChannel) this.#channel.close();
   }
 
-  /** One request with in-request retries while no audio has arrived (retryable errors only). */
+  /**
+   * One request, retried here (not by the framework) while no audio has arrived and the error is
+   * retryable. Whatever it throws is final: the framework re-running a stream would repeat or lose text.
+   * @internal
+   */
   async _request(
     text: string,
     signal: AbortSignal,
@@ -99,7 +106,7 @@ export class TTS extends tts.TTS {
   ): Promise<SynthesisResult> {
     const o = this.#opts;
     const req = buildSynthesisRequest(o, text);
-    const maxRetry = conn?.maxRetry ?? 0;
+    const retry = conn ?? DEFAULT_API_CONNECT_OPTIONS;
     for (let attempt = 0; ; attempt++) {
       let gotAudio = false;
       onSent?.();
@@ -119,12 +126,28 @@ export class TTS extends tts.TTS {
         return res;
       } catch (e) {
         // Retrying after audio went out would repeat words; retrying a config error cannot help.
-        if (!(e instanceof APIError) || !e.retryable || gotAudio || attempt >= maxRetry || signal.aborted)
-          throw e;
-        await delay(intervalForRetry(conn!, attempt), { signal }).catch(() => {});
+        if (
+          !(e instanceof APIError) ||
+          !e.retryable ||
+          gotAudio ||
+          attempt >= retry.maxRetry ||
+          signal.aborted
+        ) {
+          throw finalError(e);
+        }
+        await delay(intervalForRetry(retry, attempt), { signal }).catch(() => {});
       }
     }
   }
+}
+
+/** The same error, marked non-retryable so the framework does not re-run the stream on top of our retries. */
+function finalError(e: unknown): unknown {
+  if (!(e instanceof APIError) || !e.retryable) return e;
+  const options = { retryable: false };
+  return e instanceof APITimeoutError
+    ? new APITimeoutError({ message: e.message, options })
+    : new APIConnectionError({ message: e.message, options });
 }
 
 /** Splits text longer than `max` at word boundaries (SSML is never split). */
@@ -229,27 +252,36 @@ export class SynthesizeStream extends tts.SynthesizeStream {
 
   protected async run(): Promise<void> {
     const work = new AsyncIterableQueue<WorkItem>();
-    const producer = this.#produce(work).finally(() => {
+    // Cancels this run's calls: on close/barge-in (the stream's signal) or when one request fails for good.
+    const run = new AbortController();
+    const onAbort = (): void => run.abort();
+    this.abortSignal.addEventListener('abort', onAbort, { once: true });
+    const producer = this.#produce(work, run.signal).finally(() => {
       if (!work.closed) work.close();
     });
     try {
       await this.#consume(work);
+      await producer;
+    } catch (e) {
+      // Do not wait for more text: report now. The producer stops at its next input item.
+      run.abort();
+      throw e;
     } finally {
-      await producer.catch(() => {});
+      this.abortSignal.removeEventListener('abort', onAbort);
     }
   }
 
   /** Reads text, cuts it into sentences and starts their requests (at most `prefetch` at a time). */
-  async #produce(work: AsyncIterableQueue<WorkItem>): Promise<void> {
+  async #produce(work: AsyncIterableQueue<WorkItem>, signal: AbortSignal): Promise<void> {
     let buf = '';
     let segmentId = crypto.randomUUID();
     const emit = (text: string): void => {
       for (const part of splitLong(text, this.#opts.maxChunkChars)) {
-        if (part.trim()) work.put(this.#start(part, segmentId));
+        if (part.trim()) work.put(this.#start(part, segmentId, signal));
       }
     };
     for await (const item of this.input) {
-      if (this.abortSignal.aborted) return;
+      if (signal.aborted) return;
       if (typeof item === 'symbol') {
         if (buf.trim()) emit(buf.trim());
         buf = '';
@@ -273,7 +305,7 @@ export class SynthesizeStream extends tts.SynthesizeStream {
     }
   }
 
-  #start(text: string, segmentId: string): SentenceJob {
+  #start(text: string, segmentId: string, signal: AbortSignal): SentenceJob {
     const audio = new AsyncIterableQueue<Buffer>();
     let markSent!: (t: StartedTime) => void;
     const sent = new Promise<StartedTime>((r) => {
@@ -284,7 +316,7 @@ export class SynthesizeStream extends tts.SynthesizeStream {
       try {
         return await this.#tts._request(
           text,
-          this.abortSignal,
+          signal,
           this.connOptions,
           (pcm) => {
             if (!audio.closed) audio.put(pcm);

@@ -88,6 +88,8 @@ export class FakeRiva {
   readonly asrStreams: AsrStreamRecord[] = [];
   readonly ttsCalls: TtsRecord[] = [];
   readonly unaryCalls: { method: string; metadata: grpc.Metadata }[] = [];
+  /** Every SynthesizeOnline call opened, failed ones included. */
+  ttsOnlineAttempts = 0;
   script: FakeScript;
   port = 0;
   #configFailures = 0;
@@ -322,6 +324,7 @@ export class FakeRiva {
 
   #synthesizeOnline(call: TtsCall): void {
     const s = this.script;
+    this.ttsOnlineAttempts++;
     let rec: TtsRecord | undefined;
     let halfClosed = false;
     let started = false;

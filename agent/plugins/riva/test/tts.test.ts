@@ -189,6 +189,24 @@ describe('riva.TTS', () => {
     expect(kinds).toEqual(['tts.unavailable']);
   });
 
+  it('a request that keeps failing ends the reply at once with one error, without waiting for more text', async () => {
+    const url = await server({ ttsFailFirst: 1000 });
+    const t = makeTTS(url);
+    const errors: { error: Error; recoverable: boolean }[] = [];
+    t.on('error', (e) => errors.push(e));
+    const s = t.stream({ connOptions: { maxRetry: 2, retryIntervalMs: 10, timeoutMs: 1000 } });
+    s.pushText('First sentence is here. Second one follows. ');
+    // No endInput(): the LLM is still "streaming".
+    const { frames } = await drain(s);
+    expect(frames).toEqual([]);
+    expect(errors.length).toBe(1);
+    expect(errors[0]!.recoverable).toBe(false);
+    expect(errors[0]!.error.message).toContain('UNAVAILABLE');
+    // Retried inside the plugin only (maxRetry + 1 attempts for the first sentence), not again by the framework.
+    expect(fake!.ttsOnlineAttempts).toBeLessThanOrEqual(3 + 2);
+    s.close();
+  });
+
   it('gives up on a request with no audio within firstAudioTimeoutMs: timeout error, call cancelled', async () => {
     const url = await server({ ttsStallMs: 2000 });
     const t = makeTTS(url, { firstAudioTimeoutMs: 100 });
