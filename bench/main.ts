@@ -13,6 +13,7 @@ const BENCHMARKS: Record<string, string> = {
   'speech-server': 'bench/speech-server.ts',
   agent: 'bench/agent.ts',
   'control-api': 'bench/control-api.ts',
+  'agent-capacity': 'bench/agent-capacity.ts',
 };
 
 const root = fileURLToPath(new URL('..', import.meta.url));

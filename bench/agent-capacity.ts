@@ -1,0 +1,332 @@
+/**
+ * `npm run bench -- agent-capacity [--calls 1,5,10,20,40] [--riva minimal|speech-server]`
+ *
+ * N concurrent simulated calls through the production call session (Riva STT/TTS plugins, Silero VAD,
+ * scripted flow, default agent config), all in this one Node process, against a Riva-protocol server in a
+ * child process: by default the minimal server (bench/support/minimal-riva-server.ts: real protos and gRPC,
+ * scripted transcripts, tone TTS) so that the CPU and memory measured here are the agent's own; with
+ * `--riva speech-server`, the CPU speech server (PocketSphinx + flite) instead.
+ *
+ * Each call: greeting, then five caller turns (book, time, opening hours, cancel, goodbye) paced in real time,
+ * the agent's replies played out on the call's clock, the call ended by the goodbye. Per N it reports agent
+ * CPU per call (process.cpuUsage over the run / wall time / N, and over the window when all N were live),
+ * RSS per call (peak − baseline before the run, / N), late caller frames and late agent frames (> 40 ms
+ * behind their schedule), calls dropped, and voice-to-voice p50/p95 with its parts.
+ * Prints a progress line every 2 s, a table, and one JSON line at the end.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import * as silero from '@livekit/agents-plugin-silero';
+import { dispose } from '@livekit/rtc-node';
+import { createScriptedBrain } from '../agent/src/brains/reply-brain.ts';
+import { loadFlowFile } from '../agent/src/brains/scripted-flow.ts';
+import { loadAgentConfig } from '../agent/src/config.ts';
+import { rivaSettingsFromConfig } from '../agent/src/riva.ts';
+import { callSettingsFromConfig, initAgentsLogger } from '../agent/src/runtime.ts';
+import { startLocalSpeechServer } from '../agent/src/simulate/local-speech-server.ts';
+import { readWavFile } from '../agent/src/simulate/wav.ts';
+import { createLogger } from '../common/src/logger.ts';
+import {
+  type BenchCallResult,
+  composeCaller,
+  percentile,
+  runBenchCall,
+  speechClips,
+} from './support/bench-call.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const argValue = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const callCounts = (argValue('calls') ?? '1,5,10,20,40').split(',').map((s) => Number(s.trim()));
+const rivaMode = argValue('riva') ?? 'minimal';
+if (
+  callCounts.some((n) => !Number.isInteger(n) || n < 1) ||
+  !['minimal', 'speech-server'].includes(rivaMode)
+) {
+  console.error('usage: agent-capacity [--calls 1,5,10,20,40] [--riva minimal|speech-server]');
+  process.exit(2);
+}
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const MB = 1024 * 1024;
+const SCRIPT = [
+  'I would like to book an appointment',
+  'at ten in the morning',
+  'what are your opening hours',
+  'I want to cancel',
+  'goodbye',
+];
+
+async function startMinimalServer(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      `${root}/bench/support/minimal-riva-server.ts`,
+      '--serve',
+      '--script',
+      JSON.stringify(SCRIPT),
+    ],
+    { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  return {
+    url: line.toString().trim(),
+    stop: async () => {
+      child.stdin.end();
+      if (child.exitCode === null) await once(child, 'exit');
+    },
+  };
+}
+
+interface RunFigures {
+  calls: number;
+  wallS: number;
+  cpuCoresPerCall: number;
+  steadyCpuCoresPerCall: number | null;
+  baselineRssMb: number;
+  peakRssMb: number;
+  rssMbPerCall: number;
+  heapMbPerCall: number;
+  inputFrames: number;
+  inputLate: number;
+  inputMaxLagMs: number;
+  outputFrames: number;
+  outputLate: number;
+  outputMaxLagMs: number;
+  eventLoopDelayP99Ms: number;
+  callsDropped: number;
+  turns: number;
+  turnsAnswered: number;
+  v2v: { p50: number | null; p95: number | null };
+  endOfSpeechToFinal: { p50: number | null; p95: number | null };
+  agentShare: { p50: number | null; p95: number | null };
+  ttsFirstAudio: { p50: number | null; p95: number | null };
+  loadAvg1m: number;
+}
+
+async function main(): Promise<void> {
+  const config = loadAgentConfig({});
+  initAgentsLogger('error');
+  const logger = createLogger({ level: 'error', service: 'bench' });
+  const flow = loadFlowFile(`${root}/agent/flows/sample-flow.yaml`);
+  const settings = callSettingsFromConfig(config);
+  const vad = await silero.VAD.load({ minSilenceDuration: settings.endpointSilenceMs, sampleRate: 16000 });
+  const sample = readWavFile(`${root}/agent/assets/sample-caller.wav`);
+  const [book, bye] = speechClips(sample);
+  if (!book || !bye) throw new Error('sample caller: expected two utterances');
+  const caller = composeCaller(sample.sampleRate, [
+    { clip: book, gapMs: 5500 },
+    { clip: book, gapMs: 5500 },
+    { clip: book, gapMs: 6500 },
+    { clip: book, gapMs: 5500 },
+    { clip: bye, gapMs: 1000 },
+  ]);
+  const maxCalls = Math.max(...callCounts);
+  const server =
+    rivaMode === 'minimal'
+      ? await startMinimalServer()
+      : await startLocalSpeechServer({ mode: 'child', maxStreams: 2 * maxCalls + 4 });
+  const riva = rivaSettingsFromConfig(config, server.url, flow.boostPhrases());
+  process.stdout.write(
+    `agent-capacity: riva=${rivaMode} (${server.url}), calls ${callCounts.join(', ')}, ` +
+      `${(caller.samples.length / caller.sampleRate).toFixed(1)} s caller audio, 5 turns per call\n`,
+  );
+
+  const runs: RunFigures[] = [];
+  try {
+    for (const n of callCounts) runs.push(await runLevel(n));
+  } finally {
+    await server.stop();
+  }
+  printTable(runs);
+  process.stdout.write(
+    `${JSON.stringify({
+      benchmark: 'agent-capacity',
+      riva: rivaMode,
+      machine: machine(),
+      processModel: 'all calls in one Node process (several AgentSessions), Riva server in a child process',
+      settings: {
+        turnDetection: settings.turnDetection,
+        endpointSilenceMs: settings.endpointSilenceMs,
+        rivaEndpointMs: riva.endpointMs,
+        preemptiveGeneration: settings.preemptiveGeneration,
+        lateThresholdMs: 40,
+      },
+      runs,
+    })}\n`,
+  );
+
+  async function runLevel(n: number): Promise<RunFigures> {
+    gc();
+    await new Promise((r) => setTimeout(r, 300));
+    gc();
+    const baseRss = process.memoryUsage().rss;
+    const baseHeap = process.memoryUsage().heapUsed;
+    let peakRss = baseRss;
+    let peakHeap = baseHeap;
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    let live = 0;
+    let turnsDone = 0;
+    let steady: { cpu: NodeJS.CpuUsage; t: number } | undefined;
+    let steadyCores: number | null = null;
+    const closeSteady = () => {
+      if (!steady || steadyCores !== null) return;
+      const d = process.cpuUsage(steady.cpu);
+      const secs = (performance.now() - steady.t) / 1000;
+      if (secs > 2) steadyCores = (d.user + d.system) / 1e6 / secs / n;
+    };
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      peakRss = Math.max(peakRss, m.rss);
+      peakHeap = Math.max(peakHeap, m.heapUsed);
+    }, 250);
+    const progress = setInterval(() => {
+      const d = process.cpuUsage(cpu0);
+      const secs = (performance.now() - t0) / 1000;
+      process.stdout.write(
+        `  N=${n}: ${secs.toFixed(0)} s, ${live}/${n} live, ${turnsDone} calls done, ` +
+          `cpu ${((d.user + d.system) / 1e6 / secs).toFixed(2)} core, rss ${(process.memoryUsage().rss / MB).toFixed(0)} MB\n`,
+      );
+    }, 2000);
+    const staggerMs = Math.min(3000, n * 100);
+    const results = await Promise.all(
+      Array.from({ length: n }, async (_, i): Promise<BenchCallResult> => {
+        await new Promise((r) => setTimeout(r, (staggerMs * i) / n));
+        live++;
+        if (live === n) steady = { cpu: process.cpuUsage(), t: performance.now() };
+        try {
+          return await runBenchCall({
+            callId: `bench-${n}-${i}`,
+            caller,
+            brain: createScriptedBrain(flow),
+            riva,
+            settings,
+            vad,
+            logger,
+          });
+        } finally {
+          if (live === n) closeSteady();
+          live--;
+          turnsDone += 1;
+        }
+      }),
+    );
+    const wallS = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    clearInterval(sampler);
+    clearInterval(progress);
+    loop.disable();
+    const turns = results.flatMap((r) => r.turns);
+    const pick = (f: (t: (typeof turns)[number]) => number | null) => {
+      const v = turns.map(f).filter((x): x is number => x !== null);
+      return { p50: round(percentile(v, 50)), p95: round(percentile(v, 95)) };
+    };
+    const sum = (f: (r: BenchCallResult) => number) => results.reduce((a, r) => a + f(r), 0);
+    const max = (f: (r: BenchCallResult) => number) => Math.max(0, ...results.map(f));
+    const figures: RunFigures = {
+      calls: n,
+      wallS: round1(wallS),
+      cpuCoresPerCall: round3((cpu.user + cpu.system) / 1e6 / wallS / n),
+      steadyCpuCoresPerCall: steadyCores === null ? null : round3(steadyCores),
+      baselineRssMb: round1(baseRss / MB),
+      peakRssMb: round1(peakRss / MB),
+      rssMbPerCall: round1((peakRss - baseRss) / MB / n),
+      heapMbPerCall: round1((peakHeap - baseHeap) / MB / n),
+      inputFrames: sum((r) => r.input.frames),
+      inputLate: sum((r) => r.input.late),
+      inputMaxLagMs: Math.round(max((r) => r.input.maxLagMs)),
+      outputFrames: sum((r) => r.output.frames),
+      outputLate: sum((r) => r.output.late),
+      outputMaxLagMs: Math.round(max((r) => r.output.maxLagMs)),
+      eventLoopDelayP99Ms: round1(loop.percentile(99) / 1e6),
+      callsDropped: results.filter((r) => r.endReason !== 'goodbye').length,
+      turns: turns.length,
+      turnsAnswered: turns.filter((t) => t.voiceToVoiceMs !== null).length,
+      v2v: pick((t) => t.voiceToVoiceMs),
+      endOfSpeechToFinal: pick((t) => t.endOfSpeechToFinalMs),
+      agentShare: pick((t) => t.agentShareMs),
+      ttsFirstAudio: pick((t) => t.ttsFirstAudioMs),
+      loadAvg1m: round1(loadavg()[0] ?? 0),
+    };
+    process.stdout.write(
+      `  N=${n} done in ${figures.wallS} s: ${figures.cpuCoresPerCall} core/call, ${figures.rssMbPerCall} MB/call, ` +
+        `v2v p50/p95 ${figures.v2v.p50}/${figures.v2v.p95} ms, dropped ${figures.callsDropped}\n`,
+    );
+    return figures;
+  }
+}
+
+function printTable(runs: RunFigures[]): void {
+  const head = [
+    'calls',
+    'core/call',
+    'steady',
+    'MB/call',
+    'late in',
+    'late out',
+    'dropped',
+    'v2v p50',
+    'v2v p95',
+    'eos→final p95',
+    'agent p95',
+    'tts p95',
+    'load',
+  ];
+  const rows = runs.map((r) => [
+    String(r.calls),
+    r.cpuCoresPerCall.toFixed(3),
+    r.steadyCpuCoresPerCall?.toFixed(3) ?? '-',
+    r.rssMbPerCall.toFixed(1),
+    `${r.inputLate}/${r.inputFrames}`,
+    `${r.outputLate}/${r.outputFrames}`,
+    String(r.callsDropped),
+    String(r.v2v.p50 ?? '-'),
+    String(r.v2v.p95 ?? '-'),
+    String(r.endOfSpeechToFinal.p95 ?? '-'),
+    String(r.agentShare.p95 ?? '-'),
+    String(r.ttsFirstAudio.p95 ?? '-'),
+    r.loadAvg1m.toFixed(1),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
+  process.stdout.write(`\n${line(head)}\n${rows.map(line).join('\n')}\n\n`);
+}
+
+function machine() {
+  return {
+    cpus: cpus().length,
+    model: cpus()[0]?.model ?? 'unknown',
+    memGb: round1(totalmem() / 1024 ** 3),
+    node: process.version,
+  };
+}
+
+const round = (v: number | null) => (v === null ? null : Math.round(v));
+const round1 = (v: number) => Math.round(v * 10) / 10;
+const round3 = (v: number) => Math.round(v * 1000) / 1000;
+
+main()
+  .then(async () => {
+    await dispose();
+    process.exit(0);
+  })
+  .catch(async (err: unknown) => {
+    process.stderr.write(
+      `agent-capacity: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    await dispose().catch(() => undefined);
+    process.exit(1);
+  });
