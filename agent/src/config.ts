@@ -28,6 +28,11 @@ export const agentConfigSchema = z.object({
   RIVA_TTS_SAMPLE_RATE: z.coerce.number().int().min(8000).max(48000).default(16000),
   /** Riva endpointing window: trailing silence (ms) after which the ASR closes an utterance. */
   RIVA_ENDPOINT_MS: envFields.positiveInt(300),
+  /**
+   * Send the flow's intent patterns to Riva as boosted phrases. Off by default: on the CPU speech server
+   * a boosted stream builds its own language model (seconds of start-up lag) and over-predicts the words.
+   */
+  RIVA_BOOST_FLOW_PHRASES: envFields.bool(false),
   /** Surface Riva's early end-of-utterance as a preflight transcript and start the reply on it. */
   RIVA_PREFLIGHT: envFields.bool(true),
 
@@ -47,7 +52,7 @@ export const agentConfigSchema = z.object({
   /** Silence (ms) that ends a caller turn: Silero's min silence and the session's minimum endpoint delay. */
   ENDPOINT_SILENCE_MS: envFields.positiveInt(300),
   /** Caller speech (ms) needed to interrupt the agent. */
-  INTERRUPT_MIN_SPEECH_MS: envFields.positiveInt(300),
+  INTERRUPT_MIN_SPEECH_MS: envFields.positiveInt(150),
   /** Seconds of mutual silence before the agent prompts the caller, then before it releases the call. */
   SILENCE_PROMPT_SECONDS: envFields.positiveInt(8),
   SILENCE_RELEASE_SECONDS: envFields.positiveInt(8),

@@ -100,7 +100,11 @@ export default defineAgent<ProcessData>({
       ctx.proc.userData.vad ??
       (await silero.VAD.load({ minSilenceDuration: config.ENDPOINT_SILENCE_MS, sampleRate: 16000 }));
     const { stt, tts } = createRivaModels(
-      rivaSettingsFromConfig(config, config.RIVA_URL, flow.boostPhrases()),
+      rivaSettingsFromConfig(
+        config,
+        config.RIVA_URL,
+        config.RIVA_BOOST_FLOW_PHRASES ? flow.boostPhrases() : [],
+      ),
       metrics,
     );
     const uploader =

@@ -32,7 +32,7 @@ const USAGE = `usage: npm run simulate -- [--caller <wav>] [--out <dir>] [--flow
   --caller   caller audio, any WAV (PCM 8-32 bit, float, mu-law, A-law; any rate)  [agent/assets/sample-caller.wav]
   --out      output directory for summary.json, agent.wav, mix.wav                 [./out/simulate]
   --flow     scripted call flow, YAML or JSON (ignored when BRAIN=llm)            [FLOW_FILE or agent/flows/sample-flow.yaml]
-  --barge-in start the caller's audio at once instead of after the greeting
+  --barge-in start the caller's audio with the greeting instead of after it
 
 Riva: RIVA_URL if set, else a local CPU speech server is started for the call.`;
 
@@ -77,11 +77,15 @@ async function main(): Promise<number> {
     const result = await runSimulatedCall({
       caller,
       brain,
-      riva: rivaSettingsFromConfig(config, rivaUrl, flow.boostPhrases()),
+      riva: rivaSettingsFromConfig(
+        config,
+        rivaUrl,
+        config.RIVA_BOOST_FLOW_PHRASES ? flow.boostPhrases() : [],
+      ),
       settings,
       vad,
       logger,
-      callerStart: values['barge-in'] ? 'immediately' : 'after-greeting',
+      callerStart: values['barge-in'] ? 'with-greeting' : 'after-greeting',
       onTranscript: (line) => {
         const who = line.speaker === 'caller' ? 'caller' : 'agent ';
         const cut = line.interrupted ? ' [interrupted]' : '';

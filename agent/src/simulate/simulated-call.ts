@@ -29,8 +29,12 @@ export interface SimulatedCallOptions {
   logger: Logger;
   metrics?: AgentMetrics;
   transcripts?: TranscriptSink;
-  /** 'after-greeting' waits for the greeting to finish, as a polite caller does; 'immediately' barges in. */
-  callerStart?: 'after-greeting' | 'immediately';
+  /**
+   * When the caller's WAV starts: 'after-greeting' waits for the greeting to finish, as a polite caller
+   * does; 'with-greeting' starts it when the greeting's audio starts (a WAV with leading silence then
+   * barges in at a known point of the greeting); 'immediately' starts it with the call.
+   */
+  callerStart?: 'after-greeting' | 'with-greeting' | 'immediately';
   /** After the caller's audio is over and the agent is idle this long, the caller hangs up. */
   hangupGraceMs?: number;
   /** Hard cap on the call's length. */
@@ -159,7 +163,9 @@ export async function runSimulatedCall(options: SimulatedCallOptions): Promise<S
 
   const callerStart = options.callerStart ?? 'after-greeting';
   if (callerStart === 'immediately') input.startCaller();
-  else {
+  else if (callerStart === 'with-greeting') {
+    output.once(voice.AudioOutput.EVENT_PLAYBACK_STARTED, () => input.startCaller());
+  } else {
     output.once(voice.AudioOutput.EVENT_PLAYBACK_FINISHED, () => input.startCaller());
     // A caller who never hears a greeting still starts talking eventually.
     setTimeout(() => input.startCaller(), 15_000).unref();
