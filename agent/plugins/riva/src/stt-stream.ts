@@ -98,19 +98,23 @@ export class SpeechStream extends stt.SpeechStream {
         : undefined;
     // The open gRPC call keeps the process alive while it matters; this timer alone must not.
     keepalive?.unref();
-    const pump = this.#pumpInput(recognizer, failed).finally(() => clearInterval(keepalive));
-    const result = await Promise.race([
-      pump.then(() => recognizer.done),
-      failed.then((f) => f && Promise.reject(f.error)),
-    ]);
-    await pump.catch(() => {});
-    this.#emitUsage();
-    if (this.#speaking) {
-      // Input ended mid-utterance without a final: close the turn so the framework is not left waiting.
-      this.#speaking = false;
-      this.#put({ type: stt.SpeechEventType.END_OF_SPEECH, requestId: this.#requestId });
+    const pump = this.#pumpInput(recognizer, failed);
+    pump.catch(() => {});
+    try {
+      // On a final failure this rejects at once; the pump then parks on its pending read (kept for a re-run).
+      await Promise.race([
+        pump.then(() => recognizer.done),
+        failed.then((f) => f && Promise.reject(f.error)),
+      ]);
+    } finally {
+      clearInterval(keepalive);
+      this.#emitUsage();
+      if (this.#speaking) {
+        // Input ended mid-utterance without a final: close the turn so the framework is not left waiting.
+        this.#speaking = false;
+        this.#put({ type: stt.SpeechEventType.END_OF_SPEECH, requestId: this.#requestId });
+      }
     }
-    return result;
   }
 
   async #pumpInput(rec: Recognizer, failed: Promise<{ error: unknown } | undefined>): Promise<void> {

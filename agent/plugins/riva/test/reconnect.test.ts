@@ -142,6 +142,19 @@ describe('riva.STT resilience', () => {
     expect(err.message).toContain('Unavailable model requested');
   });
 
+  it('reports a final failure promptly even while the caller is still sending audio', async () => {
+    const url = await server({ asrRejectAll: status.PERMISSION_DENIED });
+    const s = makeSTT(url);
+    const errors: unknown[] = [];
+    s.on('error', (e) => errors.push(e.error));
+    const stream = s.stream();
+    for (const f of framesOf(codedAudio(['alpha'], 16000), 16000, [320])) stream.pushFrame(f);
+    // No endInput(): the call is live. The stream must still end with the error, not hang.
+    const c = await collect(stream, () => false, 3000);
+    expect(c.finals).toEqual([]);
+    expect((errors[0] as APIError).message).toContain('PERMISSION_DENIED');
+  });
+
   it('gives up after reconnect.maxAttempts with an error naming the target', async () => {
     const url = await server({ asrFailFirst: 100 });
     const c = await run(
