@@ -36,11 +36,33 @@ function isAuthFailure(err: unknown): boolean {
 export type ReceiveResult = { status: 'accepted' | 'duplicate'; event: string };
 
 const OUTBOX_LOCK = 72179;
-const BATCH = 200;
+/**
+ * Outbox batch per transaction. PGlite is one connection, so a long batch would hold up new deliveries; small
+ * batches let the inserts interleave.
+ */
+const PROCESS_BATCH = { postgres: 200, pglite: 25 } as const;
+/** Rows per multi-row INSERT when deliveries are grouped into one statement. */
+const INSERT_BATCH = 500;
+
+interface PendingInsert {
+  row: {
+    id: string;
+    event: string;
+    room_name: string | null;
+    facts: string;
+    created_at_s: number;
+    received_at: Date;
+  };
+  resolve(inserted: boolean): void;
+  reject(err: unknown): void;
+}
 
 export function webhookServiceFactory(deps: WebhookServiceDeps) {
   const receiver = new WebhookReceiver(deps.livekit.apiKey, deps.livekit.apiSecret);
+  const batchSize = PROCESS_BATCH[deps.db.engine];
   let running: Promise<void> | null = null;
+  let queue: PendingInsert[] = [];
+  let flushing = false;
   let again = false;
   let stopped = false;
 
@@ -58,35 +80,56 @@ export function webhookServiceFactory(deps: WebhookServiceDeps) {
     }
   }
 
-  async function processBatch(): Promise<number> {
-    return deps.db.kysely.transaction().execute(async (trx) => {
-      const lock = await sql<{
-        locked: boolean;
-      }>`select pg_try_advisory_xact_lock(${OUTBOX_LOCK}) as locked`.execute(trx);
-      if (!lock.rows[0]?.locked) return 0;
-      const rows = await trx
-        .selectFrom('webhook_events')
-        .select(['seq', 'id', 'event', 'facts'])
-        .where('processed_at', 'is', null)
-        .orderBy('seq')
-        .limit(BATCH)
-        .execute();
-      for (const row of rows) {
-        const at = deps.now();
-        const result = await applyOne(trx, row.facts as WebhookFacts, row.id, at);
-        deps.metrics.webhookEvents.inc({ event: row.event, result });
-        await trx
-          .updateTable('webhook_events')
-          .set({ processed_at: at, result })
-          .where('seq', '=', row.seq)
+  /**
+   * Applies one batch of pending outbox rows in one transaction. Optimistic first: no savepoints, so a batch
+   * costs only the state machine's own queries. If any event throws, the batch is rolled back and redone with
+   * a savepoint per event, so the bad one is marked failed and the rest still apply.
+   */
+  async function processBatch(careful = false): Promise<number> {
+    try {
+      return await deps.db.kysely.transaction().execute(async (trx) => {
+        const lock = await sql<{
+          locked: boolean;
+        }>`select pg_try_advisory_xact_lock(${OUTBOX_LOCK}) as locked`.execute(trx);
+        if (!lock.rows[0]?.locked) return 0;
+        const rows = await trx
+          .selectFrom('webhook_events')
+          .select(['seq', 'id', 'event', 'facts'])
+          .where('processed_at', 'is', null)
+          .orderBy('seq')
+          .limit(batchSize)
           .execute();
-      }
-      return rows.length;
-    });
+        const byResult = new Map<string, Array<(typeof rows)[number]['seq']>>();
+        const counts: Array<{ event: string; result: string }> = [];
+        const at = deps.now();
+        for (const row of rows) {
+          const facts = row.facts as WebhookFacts;
+          const result = careful
+            ? await applyGuarded(trx, facts, row.id, at)
+            : await applyFacts(trx, facts, row.id, at);
+          counts.push({ event: row.event, result });
+          byResult.set(result, [...(byResult.get(result) ?? []), row.seq]);
+        }
+        for (const [result, seqs] of byResult) {
+          await trx
+            .updateTable('webhook_events')
+            .set({ processed_at: at, result })
+            .where('seq', 'in', seqs)
+            .execute();
+        }
+        // Count only once the batch commits.
+        setImmediate(() => {
+          for (const c of counts) deps.metrics.webhookEvents.inc(c);
+        });
+        return rows.length;
+      });
+    } catch (err) {
+      if (careful) throw err;
+      return processBatch(true);
+    }
   }
 
-  async function applyOne(trx: Kysely<Database>, facts: WebhookFacts, id: string, at: Date) {
-    // A savepoint keeps one bad event from blocking the outbox behind it.
+  async function applyGuarded(trx: Kysely<Database>, facts: WebhookFacts, id: string, at: Date) {
     try {
       await sql`savepoint apply_event`.execute(trx);
       const result = await applyFacts(trx, facts, id, at);
@@ -103,12 +146,50 @@ export function webhookServiceFactory(deps: WebhookServiceDeps) {
     do {
       again = false;
       try {
-        while (!stopped && (await processBatch()) === BATCH) {}
+        while (!stopped && (await processBatch()) === batchSize) {}
       } catch (err) {
         deps.logger.error({ err }, 'webhook outbox processing failed');
         return;
       }
     } while (again && !stopped);
+  }
+
+  /**
+   * Group commit: deliveries that arrive while an INSERT is in flight go into the next multi-row
+   * `INSERT … ON CONFLICT (id) DO NOTHING RETURNING id`, so one round trip and one commit serve many webhooks.
+   * Resolves true for a new event, false for a duplicate.
+   */
+  function record(row: PendingInsert['row']): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      queue.push({ row, resolve, reject });
+      if (!flushing) {
+        flushing = true;
+        setImmediate(() => void flush());
+      }
+    });
+  }
+
+  async function flush(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.slice(0, INSERT_BATCH);
+      queue = queue.slice(INSERT_BATCH);
+      // The same id twice in one batch: only the first can be new.
+      const unique = new Map<string, PendingInsert['row']>();
+      for (const p of batch) if (!unique.has(p.row.id)) unique.set(p.row.id, p.row);
+      try {
+        const inserted = await deps.db.kysely
+          .insertInto('webhook_events')
+          .values([...unique.values()])
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
+          .execute();
+        const fresh = new Set(inserted.map((r) => r.id));
+        for (const p of batch) p.resolve(fresh.delete(p.row.id));
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+    flushing = false;
   }
 
   function kick(): Promise<void> {
@@ -131,20 +212,15 @@ export function webhookServiceFactory(deps: WebhookServiceDeps) {
         throw new ApiError(400, 'Bad Request', 'webhook event has no id or event name');
       }
       const facts = extractFacts(event);
-      const inserted = await deps.db.kysely
-        .insertInto('webhook_events')
-        .values({
-          id: event.id,
-          event: event.event,
-          room_name: facts.roomName,
-          facts: JSON.stringify(facts),
-          // Seconds since the epoch; anything outside a sane range (int64 extremes) is stored as 0.
-          created_at_s: event.createdAt > 0n && event.createdAt < 1n << 40n ? Number(event.createdAt) : 0,
-          received_at: deps.now(),
-        })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .returning('seq')
-        .executeTakeFirst();
+      const inserted = await record({
+        id: event.id,
+        event: event.event,
+        room_name: facts.roomName,
+        facts: JSON.stringify(facts),
+        // Seconds since the epoch; anything outside a sane range (int64 extremes) is stored as 0.
+        created_at_s: event.createdAt > 0n && event.createdAt < 1n << 40n ? Number(event.createdAt) : 0,
+        received_at: deps.now(),
+      });
       if (!inserted) {
         deps.metrics.webhookEvents.inc({ event: event.event, result: 'duplicate' });
         return { status: 'duplicate', event: event.event };
