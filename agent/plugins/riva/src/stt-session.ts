@@ -38,7 +38,7 @@ export interface RecognizerOptions {
   onResult(result: StreamingRecognitionResult__Output, callStart: number): void;
 }
 
-type Outcome = { kind: 'ended' } | { kind: 'error'; error: unknown; healthy: boolean };
+type Outcome = { kind: 'ended'; healthy: boolean } | { kind: 'error'; error: unknown; healthy: boolean };
 
 export class Recognizer {
   readonly buffer: ReplayBuffer;
@@ -95,27 +95,31 @@ export class Recognizer {
       const outcome = await this.#runCall();
       // A closed channel means the owner (STT.close) is shutting down: nothing to reconnect to.
       if (signal.aborted || this.#o.channel.closed) return;
-      if (outcome.kind === 'ended') {
-        // A normal end after our half-close is the finish line. An end we did not ask for (server
-        // restart, idle timeout, LB drain) is a drop like any other.
-        if (this.#inputEnded) return;
-        failures = 0;
-        this.#reopen('server_closed');
-        continue;
-      }
-      const code = statusOf(outcome.error);
-      notify(this.#o.observer, 'streamError', `asr.${statusName(code)}`);
       if (outcome.healthy) {
         this.#everHealthy = true;
         failures = 0;
       }
-      if (FATAL_CODES.has(code) && !this.#everHealthy) {
+      if (outcome.kind === 'ended') {
+        // A normal end after our half-close is the finish line. An end we did not ask for (server
+        // restart, idle timeout, LB drain) is a drop like any other: at once after a healthy stream,
+        // with backoff if streams keep ending straight away (no hot loop against a broken server).
+        if (this.#inputEnded) return;
+        if (outcome.healthy) {
+          this.#reopen('server_closed');
+          continue;
+        }
+      }
+      const code = outcome.kind === 'error' ? statusOf(outcome.error) : Status.OK;
+      const reason = outcome.kind === 'error' ? statusName(code) : 'server_closed';
+      if (outcome.kind === 'error') notify(this.#o.observer, 'streamError', `asr.${reason}`);
+      if (outcome.kind === 'error' && FATAL_CODES.has(code) && !this.#everHealthy) {
         // Wrong model/language, bad key, unsupported: a retry storm would only hide it.
         throw toAPIError(outcome.error, 'StreamingRecognize', this.#o.channel.target);
       }
       failures++;
       if (failures > reconnect.maxAttempts) {
-        const last = toAPIError(outcome.error, 'StreamingRecognize', this.#o.channel.target);
+        const cause = outcome.kind === 'error' ? outcome.error : new Error('server ended the stream at once');
+        const last = toAPIError(cause, 'StreamingRecognize', this.#o.channel.target);
         throw new APIConnectionError({
           message: `${last.message}; gave up after ${failures} attempts`,
           options: { retryable: false },
@@ -129,7 +133,7 @@ export class Recognizer {
       );
       await sleep(failures === 1 ? Math.min(jittered, reconnect.initialDelayMs) : jittered, signal);
       if (signal.aborted) return;
-      this.#reopen(statusName(code));
+      this.#reopen(reason);
     }
   }
 
@@ -177,10 +181,12 @@ export class Recognizer {
         if (this.#call === call) this.#call = undefined;
         resolve(o);
       };
+      const healthy = (): boolean =>
+        gotData || performance.now() - openedAt >= (this.#o.healthyAfterMs ?? 2000);
       const onAbort = (): void => {
-        // Barge-out / session close: drop the call at once rather than waiting for Riva.
+        // Session closed: drop the call at once rather than waiting for Riva.
         call.cancel();
-        finish({ kind: 'ended' });
+        finish({ kind: 'ended', healthy: true });
       };
       signal.addEventListener('abort', onAbort, { once: true });
       call.on('data', (res: StreamingRecognizeResponse__Output) => {
@@ -193,11 +199,8 @@ export class Recognizer {
           }
         }
       });
-      call.on('error', (error: Error) => {
-        const healthy = gotData || performance.now() - openedAt >= (this.#o.healthyAfterMs ?? 2000);
-        finish({ kind: 'error', error, healthy });
-      });
-      call.on('end', () => finish({ kind: 'ended' }));
+      call.on('error', (error: Error) => finish({ kind: 'error', error, healthy: healthy() }));
+      call.on('end', () => finish({ kind: 'ended', healthy: healthy() }));
     });
   }
 }

@@ -50,6 +50,8 @@ export interface FakeScript {
   asrKill?: { stream: number; afterMs: number; code?: grpc.status }[];
   /** ASR: end stream #n normally (server-side close) after `ms` of its audio. */
   asrServerClose?: { stream: number; afterMs: number }[];
+  /** ASR: end every stream with OK straight away (a broken server or proxy). */
+  asrEndAtOnce?: boolean;
   /** ASR: reject every stream with this code (e.g. INVALID_ARGUMENT for a bad model). */
   asrRejectAll?: grpc.status;
   /** Unary calls stall this long before answering (deadline tests). */
@@ -217,6 +219,11 @@ export class FakeRiva {
         s.asrRejectAll,
         'Error: Unavailable model requested given these parameters: language_code=en-US; type=online;',
       );
+      return;
+    }
+    if (s.asrEndAtOnce) {
+      done = true;
+      call.end();
       return;
     }
     if (index < (s.asrFailFirst ?? 0)) {

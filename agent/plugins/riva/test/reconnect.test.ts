@@ -142,6 +142,23 @@ describe('riva.STT resilience', () => {
     expect(err.message).toContain('Unavailable model requested');
   });
 
+  it('backs off (no hot loop) when the server keeps ending streams at once, and gives up at maxAttempts', async () => {
+    const url = await server({ asrEndAtOnce: true });
+    const { seen, observer } = recorder();
+    const s = makeSTT(url, { observer, reconnect: { maxAttempts: 4, initialDelayMs: 20, maxDelayMs: 40 } });
+    const errors: unknown[] = [];
+    s.on('error', (e) => errors.push(e.error));
+    const t0 = performance.now();
+    const stream = s.stream();
+    for (const f of framesOf(codedAudio(['alpha'], 16000), 16000, [320])) stream.pushFrame(f);
+    await collect(stream, () => false, 5000);
+    expect(fake!.asrStreams.length).toBe(5);
+    // 20 + 40 + 40 + 40 ms of backoff (±20% jitter, first one capped at 20).
+    expect(performance.now() - t0).toBeGreaterThan(100);
+    expect(seen.reconnect).toEqual(['server_closed', 'server_closed', 'server_closed', 'server_closed']);
+    expect((errors[0] as APIError).message).toContain('gave up after 5 attempts');
+  });
+
   it('reports a final failure promptly even while the caller is still sending audio', async () => {
     const url = await server({ asrRejectAll: status.PERMISSION_DENIED });
     const s = makeSTT(url);
