@@ -3,26 +3,36 @@
  * validates each object against the Kubernetes schemas (kubernetes-models plus a strict unknown-field walk).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ciScenarios, findObject, type K8sObject, lint, NAMESPACE, parseManifests, render } from './helm.ts';
+import {
+  ciScenarios,
+  findObject,
+  type K8sObject,
+  lint,
+  NAMESPACE,
+  parseManifests,
+  render,
+  runHelm,
+  ScenarioRenders,
+} from './helm.ts';
 import { modelErrors, strictErrors, validateAll } from './schema-check.ts';
 
 const scenarios = ciScenarios();
-const rendered = new Map<string, K8sObject[]>();
+const rendered = new ScenarioRenders();
 
-beforeAll(async () => {
-  const results = await Promise.all(scenarios.map((s) => render({ values: [s] })));
-  for (const [i, s] of scenarios.entries()) rendered.set(s, results[i] as K8sObject[]);
-});
+beforeAll(() => rendered.load(scenarios));
 
-const objectsOf = (scenario: string): K8sObject[] => {
-  const objects = rendered.get(scenario);
-  if (!objects) throw new Error(`scenario ${scenario} was not rendered`);
-  return objects;
-};
+const objectsOf = (scenario: string): K8sObject[] => rendered.get(scenario);
 
 const kinds = (objects: K8sObject[]): string[] => [...new Set(objects.map((o) => o.kind))].sort();
 
 describe('chart-testing scenarios', () => {
+  it('runs the pinned helm from .tools/bin (scripts/install-helm.sh)', async () => {
+    const result = await runHelm(['version', '--short']);
+    expect(result.code).toBe(0);
+    // v3.17.3 is what install-helm.sh pins; the suite also passes with helm v4.1.4.
+    expect(result.stdout).toMatch(/^v(3\.17\.3|4\.1\.4)\+/);
+  });
+
   it('has the six scenarios the chart promises', () => {
     expect(scenarios).toEqual([
       'ci/defaults-values.yaml',

@@ -125,6 +125,32 @@ export function ciScenarios(): string[] {
     .map((name) => `ci/${name}`);
 }
 
+/**
+ * Renders the scenarios once per test file. A render failure (helm missing, a template error) is kept and
+ * rethrown by every `get`, so each test that needs the objects fails with helm's message instead of being
+ * skipped by a failed hook.
+ */
+export class ScenarioRenders {
+  #objects = new Map<string, K8sObject[]>();
+  #error: Error | undefined;
+
+  async load(scenarios: string[]): Promise<void> {
+    try {
+      const results = await Promise.all(scenarios.map((s) => render({ values: [s] })));
+      for (const [i, s] of scenarios.entries()) this.#objects.set(s, results[i] as K8sObject[]);
+    } catch (err) {
+      this.#error = err instanceof Error ? err : new Error(String(err));
+    }
+  }
+
+  get(scenario: string): K8sObject[] {
+    if (this.#error) throw this.#error;
+    const objects = this.#objects.get(scenario);
+    if (!objects) throw new Error(`scenario ${scenario} was not rendered`);
+    return objects;
+  }
+}
+
 export function findObject(objects: K8sObject[], kind: string, nameSuffix: string): K8sObject | undefined {
   return objects.find((o) => o.kind === kind && o.metadata.name.endsWith(nameSuffix));
 }

@@ -3,19 +3,15 @@
  * broken on purpose, either edited after rendering or produced by values that switch a protection off.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ciScenarios, type K8sObject, render } from './helm.ts';
+import { ciScenarios, type K8sObject, render, ScenarioRenders } from './helm.ts';
 import { checkAll, RULES, ruleById } from './policy.ts';
 
 const scenarios = ciScenarios();
-const rendered = new Map<string, K8sObject[]>();
+const rendered = new ScenarioRenders();
 
-beforeAll(async () => {
-  const results = await Promise.all(scenarios.map((s) => render({ values: [s] })));
-  for (const [i, s] of scenarios.entries()) rendered.set(s, results[i] as K8sObject[]);
-});
+beforeAll(() => rendered.load(scenarios));
 
-const base = (scenario = 'ci/defaults-values.yaml'): K8sObject[] =>
-  structuredClone(rendered.get(scenario) ?? []);
+const base = (scenario = 'ci/defaults-values.yaml'): K8sObject[] => structuredClone(rendered.get(scenario));
 
 // biome-ignore lint/suspicious/noExplicitAny: the break cases edit arbitrary paths of rendered manifests
 type Json = Record<string, any>;
