@@ -299,8 +299,9 @@ export class SynthesizeStream extends tts.SynthesizeStream {
         buf = sentences[sentences.length - 1]!;
       }
     }
+    // Input ended without a flush (the base class normally flushes first): close the last segment.
     if (buf.trim()) {
-      emit(buf);
+      emit(buf.trim());
       work.put({ kind: 'end', segmentId });
     }
   }

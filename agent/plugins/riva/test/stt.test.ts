@@ -1,3 +1,4 @@
+import { ReadableStream } from 'node:stream/web';
 import { stt } from '@livekit/agents';
 import { AudioFrame, dispose } from '@livekit/rtc-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -214,6 +215,25 @@ describe('riva.STT streaming', () => {
     // Keepalive silence is not billed as caller audio.
     const usage = c.events.filter((e) => e.type === E.RECOGNITION_USAGE);
     expect(usage.reduce((a, e) => a + (e.recognitionUsage?.audioDuration ?? 0), 0)).toBeCloseTo(0.02, 3);
+  });
+
+  it('reads audio the way the framework feeds it (updateInputStream with a ReadableStream)', async () => {
+    await withServer({});
+    const s = makeSTT();
+    const stream = s.stream();
+    const frames = framesOf(codedAudio(['echo', 'delta'], 48000), 48000, [480]);
+    stream.updateInputStream(
+      new ReadableStream<AudioFrame>({
+        start(controller) {
+          for (const f of frames) controller.enqueue(f);
+          controller.close();
+        },
+      }),
+    );
+    const c = await collect(stream, (x) => x.finals.length > 0);
+    stream.close();
+    expect(c.finals).toEqual(['echo delta']);
+    expect(c.types.slice(0, 2)).toEqual(['START_OF_SPEECH', 'INTERIM_TRANSCRIPT']);
   });
 
   it('recognize() uses unary Recognize', async () => {
