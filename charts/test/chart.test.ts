@@ -88,6 +88,7 @@ describe('chart-testing scenarios', () => {
     const config = findObject(objects, 'ConfigMap', '-agent')?.data as Record<string, string>;
     expect(config.RIVA_URL).toBe('grpcs://grpc.nvcf.nvidia.com:443');
     expect(config.RIVA_TLS).toBe('true');
+    expect(config.ALLOWED_ENDPOINT_HOSTS).toBe('grpc.nvcf.nvidia.com');
     expect(config.RIVA_ASR_FUNCTION_ID).toMatch(/^[0-9a-f-]{36}$/);
     const agent = JSON.stringify(findObject(objects, 'Deployment', '-agent'));
     expect(agent).toContain('"name":"RIVA_API_KEY","valueFrom":{"secretKeyRef":{"name":"nvidia-api"');

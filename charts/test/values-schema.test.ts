@@ -103,6 +103,11 @@ describe('render-time checks across values', () => {
       'api.encryption.existingSecret is required',
     ],
     ['hosted Riva without an API key Secret', ['riva.mode=hosted'], 'riva.hosted.existingSecret is required'],
+    [
+      'hosted Riva without acknowledging the non-EU host',
+      ['riva.mode=hosted', 'riva.hosted.existingSecret=nvidia-api'],
+      'grpc.nvcf.nvidia.com, which is not EU-resident',
+    ],
     ['in-cluster Riva without a url', ['riva.inCluster.url='], 'riva.inCluster.url is required'],
     ['an LLM brain without a base URL', ['agent.brain=llm'], 'agent.llm.baseUrl is required'],
     ['two API replicas on embedded PGlite', ['api.replicaCount=2'], 'api.replicaCount > 1 needs PostgreSQL'],

@@ -16,6 +16,16 @@ combination fails `helm template`/`install` with a message naming the values to 
 {{- end -}}
 {{- if and $v.agent.enabled (eq $v.riva.mode "hosted") -}}
 {{- $_ := required "riva.hosted.existingSecret is required in hosted mode: a Secret with the NVIDIA API key" $v.riva.hosted.existingSecret -}}
+{{- $host := regexReplaceAll "^grpcs://([^:/]+).*$" $v.riva.hosted.url "${1}" -}}
+{{- $listed := false -}}
+{{- range $v.agent.allowedEndpointHosts -}}
+{{- if or (eq . $host) (and (hasPrefix "." .) (hasSuffix . $host)) -}}
+{{- $listed = true -}}
+{{- end -}}
+{{- end -}}
+{{- if not $listed -}}
+{{- fail (printf "riva.mode=hosted sends caller audio to %s, which is not EU-resident; the agent's EU guard refuses it unless agent.allowedEndpointHosts lists %s (add it to acknowledge)" $host $host) -}}
+{{- end -}}
 {{- end -}}
 {{- if and $v.agent.enabled (eq $v.agent.brain "llm") -}}
 {{- $_ := required "agent.llm.baseUrl is required when agent.brain is llm" $v.agent.llm.baseUrl -}}
