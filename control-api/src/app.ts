@@ -154,7 +154,7 @@ export function createControlApi(deps: ControlApiDeps) {
   app.route('/v1/calls', transcriptsRouter({ transcripts, requireRole }));
   app.route('/v1/subjects', subjectsRouter({ gdpr, requireRole }));
   app.route('/v1/dsr', dsrRouter({ gdpr, requireRole }));
-  app.route('/v1', adminRouter({ retention, reconcile, audit, requireRole }));
+  app.route('/v1', adminRouter({ db, subjectKeys, retention, reconcile, audit, requireRole }));
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

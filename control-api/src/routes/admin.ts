@@ -5,10 +5,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { Role } from '../config.ts';
+import type { Db } from '../db/db.ts';
 import type { AuditService } from '../services/audit-service.ts';
 import type { GdprService } from '../services/gdpr-service.ts';
 import type { ReconcileService } from '../services/reconcile-service.ts';
 import type { RetentionService } from '../services/retention-service.ts';
+import type { SubjectKeys } from '../services/subject-keys.ts';
 import type { AppEnv } from '../types.ts';
 import { SubjectId } from './calls.ts';
 import { bearer, createRouter, errorResponses } from './router.ts';
@@ -86,6 +88,8 @@ export function dsrRouter(deps: { gdpr: GdprService; requireRole: RequireRole })
 }
 
 export function adminRouter(deps: {
+  db: Db;
+  subjectKeys: SubjectKeys;
   retention: RetentionService;
   reconcile: ReconcileService;
   audit: AuditService;
@@ -124,6 +128,25 @@ export function adminRouter(deps: {
           'application/json': {
             schema: z.object({ checked: z.number(), ended: z.number(), participantsUpdated: z.number() }),
           },
+        },
+      },
+      ...errorResponses,
+    },
+  });
+  const rotate = createRoute({
+    method: 'post',
+    path: '/admin/keys/rewrap',
+    operationId: 'rewrapKeys',
+    tags: ['admin'],
+    summary: 'Re-wrap every subject key under the active master key (ENCRYPTION_KEY_ID)',
+    description: 'After this, older master keys can be removed from ENCRYPTION_KEY (except the index key).',
+    security: bearer,
+    middleware: [deps.requireRole('admin')] as const,
+    responses: {
+      200: {
+        description: 'How many subject keys were re-wrapped',
+        content: {
+          'application/json': { schema: z.object({ rewrapped: z.number(), activeKeyId: z.string() }) },
         },
       },
       ...errorResponses,
@@ -188,6 +211,21 @@ export function adminRouter(deps: {
   return createRouter()
     .openapi(retention, async (c) => c.json(await deps.retention.run(c.var.principal), 200))
     .openapi(reconcile, async (c) => c.json(await deps.reconcile.run(), 200))
+    .openapi(rotate, async (c) => {
+      const rewrapped = await deps.db.kysely.transaction().execute(async (trx) => {
+        const n = await deps.subjectKeys.rewrapAll(trx);
+        await deps.audit.append(
+          {
+            actor: c.var.principal.id,
+            action: 'keys.rewrap',
+            details: { rewrapped: n, activeKeyId: deps.subjectKeys.activeKeyId },
+          },
+          trx,
+        );
+        return n;
+      });
+      return c.json({ rewrapped, activeKeyId: deps.subjectKeys.activeKeyId }, 200);
+    })
     .openapi(auditList, async (c) => {
       const q = c.req.valid('query');
       return c.json({ entries: await deps.audit.list({ afterSeq: q.after, limit: q.limit }) }, 200);

@@ -8,6 +8,7 @@ import type { KeyringService } from '../lib/crypto.ts';
 
 export function subjectKeysFactory(deps: { keyring: KeyringService; now: () => Date }) {
   return {
+    activeKeyId: deps.keyring.activeKeyId,
     /** Returns the subject's DEK, creating it if needed (inside the caller's transaction). */
     async dataKey(trx: Kysely<Database>, subjectRef: string): Promise<Buffer> {
       const existing = await trx
