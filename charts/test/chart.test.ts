@@ -76,7 +76,8 @@ describe('chart-testing scenarios', () => {
     ]);
     const agentConfig = findObject(objects, 'ConfigMap', '-agent')?.data as Record<string, string>;
     expect(agentConfig.RIVA_URL).toBe('riva-api.riva.svc:50051');
-    expect(agentConfig.CONTROL_API_URL).toBe(`http://calls-riva-call-agent-api.${NAMESPACE}.svc:8080`);
+    // No agent token Secret in the defaults: transcripts are not uploaded, so no upload URL either.
+    expect(agentConfig.CONTROL_API_URL).toBeUndefined();
     expect(agentConfig.METRICS_PORT).toBe('9100');
     const test = objects.find((o) => o.kind === 'Pod');
     expect(test?.metadata.annotations?.['helm.sh/hook']).toBe('test');
@@ -89,6 +90,7 @@ describe('chart-testing scenarios', () => {
     expect(config.RIVA_URL).toBe('grpcs://grpc.nvcf.nvidia.com:443');
     expect(config.RIVA_TLS).toBe('true');
     expect(config.ALLOWED_ENDPOINT_HOSTS).toBe('grpc.nvcf.nvidia.com');
+    expect(config.CONTROL_API_URL).toBe(`http://calls-riva-call-agent-api.${NAMESPACE}.svc:8080`);
     expect(config.RIVA_ASR_FUNCTION_ID).toMatch(/^[0-9a-f-]{36}$/);
     const agent = JSON.stringify(findObject(objects, 'Deployment', '-agent'));
     expect(agent).toContain('"name":"RIVA_API_KEY","valueFrom":{"secretKeyRef":{"name":"nvidia-api"');
