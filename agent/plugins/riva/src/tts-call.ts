@@ -61,10 +61,13 @@ function synthesizeOnline(
     let firstAudioSec: number | undefined;
     let timedOut = false;
     let settled = false;
-    const timer = setTimeout(() => {
+    // No audio for firstAudioTimeoutMs — before the first chunk or between chunks (a server that stalls
+    // mid-sentence) — cancels the call: a reply must fail rather than hang.
+    let timer = setTimeout(onTimeout, o.firstAudioTimeoutMs);
+    function onTimeout(): void {
       timedOut = true;
       call.cancel();
-    }, o.firstAudioTimeoutMs);
+    }
     const onAbort = (): void => call.cancel();
     o.signal.addEventListener('abort', onAbort, { once: true });
     const settle = (fn: () => void): void => {
@@ -77,9 +80,10 @@ function synthesizeOnline(
     call.on('data', (res: SynthesizeSpeechResponse__Output) => {
       const audio = res.audio;
       if (!audio || audio.length === 0 || settled) return;
+      clearTimeout(timer);
+      timer = setTimeout(onTimeout, o.firstAudioTimeoutMs);
       if (firstAudioSec === undefined) {
         firstAudioSec = (performance.now() - t0) / 1000;
-        clearTimeout(timer);
         notify(o.observer, 'ttsFirstAudio', firstAudioSec);
       }
       o.onAudio(audio);
@@ -88,9 +92,10 @@ function synthesizeOnline(
       if (o.signal.aborted)
         return settle(() => resolve({ firstAudioSec, usedUnaryFallback: false, aborted: true }));
       if (timedOut) {
-        const e = Object.assign(new Error(`no audio within ${o.firstAudioTimeoutMs} ms`), {
+        const details = `no audio for ${o.firstAudioTimeoutMs} ms`;
+        const e = Object.assign(new Error(details), {
           code: Status.DEADLINE_EXCEEDED,
-          details: `no audio within ${o.firstAudioTimeoutMs} ms`,
+          details,
           metadata: undefined,
         });
         return settle(() => reject(e));

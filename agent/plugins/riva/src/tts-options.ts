@@ -22,7 +22,7 @@ export interface TTSOptions {
   unaryFallback: boolean;
   /** Longest text sent in one request; longer sentences are split at word boundaries (Magpie likes ≤ 200). */
   maxChunkChars: number;
-  /** Abort a request that has produced no audio after this long (ms). */
+  /** Cancel a request that produced no audio for this long (ms): before its first chunk, or between chunks. */
   firstAudioTimeoutMs: number;
   /** SynthesizeStream: how many sentence requests may run ahead of playback (1 = strictly sequential). */
   prefetch: number;

@@ -117,14 +117,14 @@ describe('RivaChannel against a live server', () => {
   });
 
   it('applies deadlines to unary calls (DEADLINE_EXCEEDED → APITimeoutError)', async () => {
-    const slow = new FakeRiva({ unaryDelayMs: 500 });
+    const slow = new FakeRiva({ unaryDelayMs: 2000 });
     const surl = await slow.start();
     const ch = createRivaChannel({ url: surl, unaryTimeoutMs: 50 });
     const t0 = performance.now();
     const err = await listAsrModels(ch).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(APITimeoutError);
     expect((err as Error).message).toContain('DEADLINE_EXCEEDED');
-    expect(performance.now() - t0).toBeLessThan(400);
+    expect(performance.now() - t0).toBeLessThan(1500);
     // recognize() (unary Recognize) honours it too.
     const s = new STT({ connection: ch });
     const pcm = codedAudio(['alpha'], 16000);

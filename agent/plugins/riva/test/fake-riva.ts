@@ -68,6 +68,8 @@ export interface FakeScript {
   ttsReplyAfterHalfClose?: boolean;
   /** TTS: wait this long before the first audio. */
   ttsStallMs?: number;
+  /** TTS: after the first chunk, stall this long (a server that hangs mid-sentence). */
+  ttsStallAfterFirstMs?: number;
   /** TTS: serve SynthesizeOnline as the pre-2026 server-streaming RPC. */
   ttsServerStreaming?: boolean;
   /** TTS: SynthesizeOnline answers UNIMPLEMENTED (unary only server). */
@@ -369,6 +371,8 @@ export class FakeRiva {
       for (let off = 0; off < total && !cancelled; off += per) {
         const n = Math.min(per, total - off);
         call.write({ audio: ttsPcm(n, off) });
+        if (off === 0 && s.ttsStallAfterFirstMs)
+          await new Promise((r) => setTimeout(r, s.ttsStallAfterFirstMs));
         if (s.ttsChunkDelayMs) await new Promise((r) => setTimeout(r, s.ttsChunkDelayMs));
       }
       if (!cancelled) call.end();
