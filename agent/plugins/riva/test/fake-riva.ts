@@ -94,6 +94,8 @@ export class FakeRiva {
   readonly unaryCalls: { method: string; metadata: grpc.Metadata }[] = [];
   /** Every SynthesizeOnline call opened, failed ones included. */
   ttsOnlineAttempts = 0;
+  /** SynthesizeOnline calls the client cancelled (even before their request arrived). */
+  ttsCancellations = 0;
   script: FakeScript;
   port = 0;
   #configFailures = 0;
@@ -340,6 +342,7 @@ export class FakeRiva {
     let cancelled = false;
     call.on('cancelled', () => {
       cancelled = true;
+      this.ttsCancellations++;
       if (rec) rec.cancelled = true;
     });
     const fail = (code: grpc.status, details: string): void => {

@@ -223,12 +223,12 @@ describe('riva.TTS', () => {
     expect(errors.length).toBe(1);
     expect(errors[0]!.error).toBeInstanceOf(APITimeoutError);
     expect(fake!.ttsOnlineAttempts).toBe(1);
-    await waitFor(() => fake!.ttsCalls[0]?.cancelled === true, 1000);
+    await waitFor(() => fake!.ttsCancellations === 1, 2000);
   });
 
   it('gives up on a request with no audio within firstAudioTimeoutMs: timeout error, call cancelled', async () => {
-    const url = await server({ ttsStallMs: 2000 });
-    const t = makeTTS(url, { firstAudioTimeoutMs: 100 });
+    const url = await server({ ttsStallMs: 5000 });
+    const t = makeTTS(url, { firstAudioTimeoutMs: 300 });
     const errors: { error: Error; recoverable: boolean }[] = [];
     t.on('error', (e) => errors.push(e));
     const t0 = performance.now();
@@ -238,10 +238,10 @@ describe('riva.TTS', () => {
     s.endInput();
     const { frames } = await drain(s);
     expect(frames).toEqual([]);
-    expect(performance.now() - t0).toBeLessThan(1800);
+    expect(performance.now() - t0).toBeLessThan(4000);
     expect(errors[0]?.error).toBeInstanceOf(APITimeoutError);
     expect(errors[0]?.error.message).toContain('DEADLINE_EXCEEDED');
-    await waitFor(() => fake!.ttsCalls[0]?.cancelled === true, 1000);
+    await waitFor(() => fake!.ttsCancellations === 1, 2000);
   });
 });
 
