@@ -206,10 +206,13 @@ describe('riva.STT streaming', () => {
     const s = makeSTT({ keepaliveIntervalMs: 40 });
     const stream = s.stream();
     stream.pushFrame(new AudioFrame(new Int16Array(320), 16000, 1, 320));
-    await new Promise((r) => setTimeout(r, 400));
-    const chunks = fake.asrStreams[0]!.chunkSizes.length;
-    // No caller audio reached a full chunk, yet silence chunks kept flowing.
-    expect(chunks).toBeGreaterThanOrEqual(4);
+    // No caller audio reached a full chunk, yet silence chunks keep flowing (every ~40 ms).
+    const t0 = performance.now();
+    while ((fake.asrStreams[0]?.chunkSizes.length ?? 0) < 4 && performance.now() - t0 < 5000) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(fake.asrStreams[0]!.chunkSizes.length).toBeGreaterThanOrEqual(4);
+    expect(fake.asrStreams[0]!.chunkSizes.every((n) => n === 3200)).toBe(true);
     stream.endInput();
     const c = await collect(stream, () => false);
     // Keepalive silence is not billed as caller audio.
