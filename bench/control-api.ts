@@ -93,7 +93,7 @@ async function openBenchDb(engine: DbEngine, target: string): Promise<Db> {
   const db =
     engine === 'pglite'
       ? await openDb({ dataDir: target })
-      : await openDb({ databaseUrl: target, poolSize: 10 });
+      : await openDb({ databaseUrl: target, poolSize: 10, statementTimeoutMs: 900_000 });
   await migrate(db);
   return db;
 }
