@@ -11,6 +11,7 @@ import {
   NAMESPACE,
   parseManifests,
   render,
+  renderFailure,
   runHelm,
   ScenarioRenders,
 } from './helm.ts';
@@ -140,6 +141,11 @@ describe('chart-testing scenarios', () => {
     expect(findObject(objects, 'Service', '-speech-server')).toBeDefined();
     const config = findObject(objects, 'ConfigMap', '-agent')?.data as Record<string, string>;
     expect(config.RIVA_URL).toBe(`calls-riva-call-agent-speech-server.${NAMESPACE}.svc:50051`);
+  });
+
+  it('refuses Kubernetes older than 1.27 (Chart.yaml kubeVersion)', async () => {
+    const stderr = await renderFailure({ values: ['ci/defaults-values.yaml'], kubeVersion: '1.26.0' });
+    expect(stderr).toMatch(/kubeVersion/i);
   });
 
   it('renders an exec preStop before Kubernetes 1.30 and the native sleep action from 1.30', async () => {
