@@ -70,6 +70,8 @@ export class Recognizer {
 
   /** Appends a chunk to the timeline and writes it to the open call, if any. */
   pushAudio(chunk: Buffer): void {
+    // After the half-close nothing may be written (grpc-js would fail the call with "write after end").
+    if (this.#inputEnded) return;
     const call = this.#call;
     const sentAt = call ? performance.now() : undefined;
     const dropped = this.buffer.push(chunk, sentAt);

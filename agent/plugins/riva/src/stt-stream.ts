@@ -98,7 +98,8 @@ export class SpeechStream extends stt.SpeechStream {
         : undefined;
     // The open gRPC call keeps the process alive while it matters; this timer alone must not.
     keepalive?.unref();
-    const pump = this.#pumpInput(recognizer, failed);
+    // The keepalive stops with the input: nothing may follow the half-close.
+    const pump = this.#pumpInput(recognizer, failed, () => clearInterval(keepalive));
     pump.catch(() => {});
     try {
       // On a final failure this rejects at once; the pump then parks on its pending read (kept for a re-run).
@@ -117,7 +118,11 @@ export class SpeechStream extends stt.SpeechStream {
     }
   }
 
-  async #pumpInput(rec: Recognizer, failed: Promise<{ error: unknown } | undefined>): Promise<void> {
+  async #pumpInput(
+    rec: Recognizer,
+    failed: Promise<{ error: unknown } | undefined>,
+    beforeEnd: () => void,
+  ): Promise<void> {
     let stop = false;
     void failed.then((f) => {
       if (f) stop = true;
@@ -137,6 +142,7 @@ export class SpeechStream extends stt.SpeechStream {
       }
       for (const chunk of this.#reframer.write(toMono(item))) this.#send(rec, chunk, true);
     }
+    beforeEnd();
     const tail = this.#reframer.flush();
     if (tail && !stop) this.#send(rec, tail, true);
     rec.endInput();

@@ -50,6 +50,8 @@ export interface FakeScript {
   asrKill?: { stream: number; afterMs: number; code?: grpc.status }[];
   /** ASR: end stream #n normally (server-side close) after `ms` of its audio. */
   asrServerClose?: { stream: number; afterMs: number }[];
+  /** ASR: take this long to finish after the client's half-close (a busy server). */
+  asrFinishDelayMs?: number;
   /** ASR: end every stream with OK straight away (a broken server or proxy). */
   asrEndAtOnce?: boolean;
   /** ASR: reject every stream with this code (e.g. INVALID_ARGUMENT for a bad model). */
@@ -281,11 +283,15 @@ export class FakeRiva {
     });
     call.on('end', () => {
       rec.halfClosed = true;
-      if (done) return;
-      decoder?.finish(send);
-      for (const h of held) call.write(h);
-      done = true;
-      call.end();
+      const finish = (): void => {
+        if (done) return;
+        decoder?.finish(send);
+        for (const h of held) call.write(h);
+        done = true;
+        call.end();
+      };
+      if (s.asrFinishDelayMs) setTimeout(finish, s.asrFinishDelayMs);
+      else finish();
     });
   }
 

@@ -31,7 +31,13 @@ function recorder() {
 }
 
 function makeSTT(url: string, extra: Partial<STTInit> = {}): STT {
-  const s = new STT({ connection: { url }, reconnect: { initialDelayMs: 10, maxDelayMs: 50 }, ...extra });
+  // keepalive off: on a starved CI machine it could insert silence and shift the exact positions asserted here.
+  const s = new STT({
+    connection: { url },
+    reconnect: { initialDelayMs: 10, maxDelayMs: 50 },
+    keepaliveIntervalMs: 0,
+    ...extra,
+  });
   open.push(s);
   return s;
 }

@@ -18,7 +18,8 @@ async function withServer(script: FakeScript): Promise<void> {
 }
 
 function makeSTT(extra: Partial<STTInit> = {}): STT {
-  const s = new STT({ connection: { url }, ...extra });
+  // keepalive off unless a test wants it: on a starved machine it could shift the exact times asserted.
+  const s = new STT({ connection: { url }, keepaliveIntervalMs: 0, ...extra });
   open.push(s);
   return s;
 }
@@ -237,6 +238,14 @@ describe('riva.STT streaming', () => {
     stream.close();
     expect(c.finals).toEqual(['echo delta']);
     expect(c.types.slice(0, 2)).toEqual(['START_OF_SPEECH', 'INTERIM_TRANSCRIPT']);
+  });
+
+  it('sends nothing after the half-close, even with keepalive due while the server finishes', async () => {
+    await withServer({ asrFinishDelayMs: 300 });
+    const c = await run(makeSTT({ keepaliveIntervalMs: 20 }), codedAudio(['bravo', 'charlie'], 16000), 16000);
+    expect(c.finals).toEqual(['bravo charlie']);
+    // One stream: no "write after end" failure and reconnect.
+    expect(fake.asrStreams.length).toBe(1);
   });
 
   it('recognize() uses unary Recognize', async () => {
