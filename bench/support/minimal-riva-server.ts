@@ -74,10 +74,25 @@ export interface MinimalRivaStats {
 }
 
 const DEFAULT_SCRIPT = ['I would like to book an appointment', 'goodbye'];
+export const DEFAULT_ENERGY_THRESHOLD = 400;
+
+/** Loud 10 ms frames in `samples`, in ms: what the server's endpoint counts as an utterance's speech. */
+export function loudMs(samples: Int16Array, rate: number, threshold = DEFAULT_ENERGY_THRESHOLD): number {
+  const frame = Math.round(rate / 100);
+  let loud = 0;
+  for (let i = 0; i + frame <= samples.length; i += frame) {
+    let sum = 0;
+    for (let j = i; j < i + frame; j++) sum += samples[j]! * samples[j]!;
+    if (Math.sqrt(sum / frame) >= threshold) loud++;
+  }
+  return loud * 10;
+}
 
 export class MinimalRivaServer {
   readonly server = new grpc.Server({ 'grpc.keepalive_permit_without_calls': 1 });
   readonly asrStreams = new Map<number, AsrStreamHandle>();
+  /** Every final actually written to a client, and every fault, in order (for diagnosing a failed run). */
+  readonly log: Array<{ atMs: number; stream: number; what: string }> = [];
   readonly stats: MinimalRivaStats = {
     asrStreams: 0,
     finals: 0,
@@ -95,7 +110,7 @@ export class MinimalRivaServer {
     const script = options.script ?? DEFAULT_SCRIPT;
     this.#o = {
       host: options.host ?? '127.0.0.1',
-      energyThreshold: options.energyThreshold ?? 400,
+      energyThreshold: options.energyThreshold ?? DEFAULT_ENERGY_THRESHOLD,
       minSpeechMs: options.minSpeechMs ?? 120,
       ttsMsPerChar: options.ttsMsPerChar ?? 50,
       ttsChunkMs: options.ttsChunkMs ?? 100,
@@ -173,18 +188,33 @@ export class MinimalRivaServer {
     const finish = (code?: grpc.status, details?: string) => {
       if (done) return;
       done = true;
+      if (code !== undefined)
+        this.log.push({
+          atMs: performance.now(),
+          stream: id,
+          what: `end ${grpc.status[code]} held=${held.length}`,
+        });
       this.asrStreams.delete(id);
       if (flushTimer) clearTimeout(flushTimer);
       if (code === undefined) call.end();
       else call.emit('error', { code, details });
     };
     // Held results go out in order once they are due and no stall is on.
+    const write = (r: StreamingRecognitionResult) => {
+      if (r.is_final)
+        this.log.push({
+          atMs: performance.now(),
+          stream: id,
+          what: `final ${r.alternatives?.[0]?.transcript}`,
+        });
+      call.write({ results: [r] });
+    };
     const flushHeld = () => {
       flushTimer = undefined;
       if (done) return;
       const now = performance.now();
       while (held.length > 0 && now >= stallUntil && held[0]!.dueAt <= now) {
-        call.write({ results: [held.shift()!.r] });
+        write(held.shift()!.r);
       }
       if (held.length > 0) {
         flushTimer = setTimeout(flushHeld, Math.max(1, Math.max(stallUntil, held[0]!.dueAt) - now));
@@ -194,7 +224,7 @@ export class MinimalRivaServer {
       if (done) return;
       const now = performance.now();
       if (now >= stallUntil && slowMs === 0 && held.length === 0) {
-        call.write({ results: [r] });
+        write(r);
         return;
       }
       held.push({ r, dueAt: now + slowMs });
@@ -226,10 +256,12 @@ export class MinimalRivaServer {
       },
       stall: (ms: number) => {
         this.stats.faults.stall++;
+        this.log.push({ atMs: performance.now(), stream: id, what: 'stall' });
         stallUntil = performance.now() + ms;
       },
       slow: (ms: number) => {
         this.stats.faults.slow++;
+        this.log.push({ atMs: performance.now(), stream: id, what: 'slow' });
         slowMs = ms;
       },
     };
