@@ -105,6 +105,10 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
   let silenceTimer: NodeJS.Timeout | undefined;
   let silencePrompted = false;
   let lastUserWasGoodbye = false;
+  // The caller spoke and their words are still being recognised: not silence, even if the recogniser
+  // lags (bounded, so a lost transcript cannot hold the line open for ever).
+  let awaitingTranscriptSince: number | undefined;
+  const TRANSCRIPT_WAIT_MS = 15_000;
 
   const disarmSilence = () => {
     if (silenceTimer) clearTimeout(silenceTimer);
@@ -113,6 +117,15 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
   const armSilence = () => {
     disarmSilence();
     if (ending || agentState !== 'listening' || userState !== 'listening') return;
+    if (awaitingTranscriptSince !== undefined) {
+      const waited = Date.now() - awaitingTranscriptSince;
+      if (waited < TRANSCRIPT_WAIT_MS) {
+        silenceTimer = setTimeout(armSilence, TRANSCRIPT_WAIT_MS - waited);
+        silenceTimer.unref?.();
+        return;
+      }
+      awaitingTranscriptSince = undefined;
+    }
     silenceTimer = setTimeout(
       () => {
         silenceTimer = undefined;
@@ -133,11 +146,20 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
 
   session.on(voice.AgentSessionEventTypes.AgentStateChanged, (ev) => {
     agentState = ev.newState;
+    if (ev.newState === 'thinking' || ev.newState === 'speaking') awaitingTranscriptSince = undefined;
     armSilence();
   });
   session.on(voice.AgentSessionEventTypes.UserStateChanged, (ev) => {
     userState = ev.newState;
-    if (ev.newState === 'speaking') silencePrompted = false;
+    if (ev.newState === 'speaking') {
+      silencePrompted = false;
+      awaitingTranscriptSince = Date.now();
+    }
+    armSilence();
+  });
+  session.on(voice.AgentSessionEventTypes.UserInputTranscribed, (ev) => {
+    if (!ev.isFinal) return;
+    awaitingTranscriptSince = undefined;
     armSilence();
   });
   session.on(voice.AgentSessionEventTypes.ConversationItemAdded, (ev) => {

@@ -6,7 +6,7 @@
 import { ReadableStream } from 'node:stream/web';
 import { voice } from '@livekit/agents';
 import { AudioFrame } from '@livekit/rtc-node';
-import type { MonoPcm16 } from './wav.ts';
+import { type MonoPcm16, resampleLinear } from './wav.ts';
 
 /** Milliseconds since the simulated call started; shared by input and output. */
 export class SimClock {
@@ -20,27 +20,40 @@ export class SimClock {
 
 const FRAME_MS = 20;
 
+/** A stretch of the caller's WAV fed without a pause, placed on the call timeline. */
+export interface FedRun {
+  timelineMs: number;
+  wavStart: number;
+  wavEnd: number;
+}
+
 /**
  * The caller's line: silence until `startCaller()`, then the WAV in 20 ms frames on an absolute clock,
- * then silence again (a phone line keeps carrying audio until someone hangs up).
+ * then silence again (a phone line keeps carrying audio until someone hangs up). Optional holds make
+ * the caller wait at given WAV positions (the start of each later turn) until `release()`, as a person
+ * waits for an answer before speaking again; the line carries silence meanwhile.
  */
 export class PacedCallerInput extends voice.AudioInput {
   readonly audio: MonoPcm16;
+  readonly runs: FedRun[] = [];
   readonly #clock: SimClock;
   readonly #frameSamples: number;
-  #callerStartFrame: number | undefined;
+  readonly #holds: number[];
+  #started = false;
   #cursor = 0;
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
   #framesSent = 0;
   #startedAtMs = 0;
   #onCallerDone: (() => void) | undefined;
+  #callerDoneAtMs: number | undefined;
   readonly callerDone: Promise<void>;
 
-  constructor(clock: SimClock, audio: MonoPcm16) {
+  constructor(clock: SimClock, audio: MonoPcm16, holdAtSamples: number[] = []) {
     super();
     this.#clock = clock;
     this.audio = audio;
+    this.#holds = [...holdAtSamples].sort((a, b) => a - b);
     this.#frameSamples = Math.round((audio.sampleRate * FRAME_MS) / 1000);
     this.callerDone = new Promise((resolve) => {
       this.#onCallerDone = resolve;
@@ -50,14 +63,34 @@ export class PacedCallerInput extends voice.AudioInput {
 
   /** Timeline position (ms) at which the caller's WAV began, once started. */
   get callerStartMs(): number | undefined {
-    return this.#callerStartFrame === undefined
-      ? undefined
-      : this.#startedAtMs + this.#callerStartFrame * FRAME_MS;
+    return this.runs[0]?.timelineMs;
+  }
+
+  /** Timeline position (ms) at which the whole WAV had been fed. */
+  get callerDoneAtMs(): number | undefined {
+    return this.#callerDoneAtMs;
+  }
+
+  /** Where a WAV sample landed on the call timeline. */
+  timelineMsOf(wavSample: number): number | undefined {
+    const run = this.runs.find((r) => wavSample >= r.wavStart && wavSample <= r.wavEnd);
+    return run ? run.timelineMs + ((wavSample - run.wavStart) / this.audio.sampleRate) * 1000 : undefined;
   }
 
   /** Starts the caller's WAV on the next frame. */
   startCaller(): void {
-    if (this.#callerStartFrame === undefined) this.#callerStartFrame = this.#framesSent;
+    this.#started = true;
+  }
+
+  /** True while the caller waits at a hold for the agent to answer. */
+  get holding(): boolean {
+    const next = this.#holds[0];
+    return this.#started && next !== undefined && this.#cursor >= next;
+  }
+
+  /** Lets the caller go on past the current hold. */
+  release(): void {
+    if (this.holding) this.#holds.shift();
   }
 
   stop(): void {
@@ -68,14 +101,44 @@ export class PacedCallerInput extends voice.AudioInput {
 
   #nextFrame(): AudioFrame {
     const data = new Int16Array(this.#frameSamples);
-    if (this.#callerStartFrame !== undefined && this.#cursor < this.audio.samples.length) {
-      const chunk = this.audio.samples.subarray(this.#cursor, this.#cursor + this.#frameSamples);
+    const atMs = this.#startedAtMs + this.#framesSent * FRAME_MS;
+    if (this.#started && !this.holding && this.#cursor < this.audio.samples.length) {
+      const limit = Math.min(this.#holds[0] ?? Number.POSITIVE_INFINITY, this.#cursor + this.#frameSamples);
+      const chunk = this.audio.samples.subarray(this.#cursor, limit);
       data.set(chunk);
+      const run = this.runs.at(-1);
+      if (
+        run &&
+        run.wavEnd === this.#cursor &&
+        Math.abs(run.timelineMs + ((run.wavEnd - run.wavStart) / this.audio.sampleRate) * 1000 - atMs) < 1
+      ) {
+        run.wavEnd += chunk.length;
+      } else {
+        this.runs.push({ timelineMs: atMs, wavStart: this.#cursor, wavEnd: this.#cursor + chunk.length });
+      }
       this.#cursor += chunk.length;
-      if (this.#cursor >= this.audio.samples.length) this.#onCallerDone?.();
+      if (this.#cursor >= this.audio.samples.length) {
+        this.#callerDoneAtMs = atMs + (chunk.length / this.audio.sampleRate) * 1000;
+        this.#onCallerDone?.();
+      }
     }
     this.#framesSent++;
     return new AudioFrame(data, this.audio.sampleRate, 1, this.#frameSamples);
+  }
+
+  /** The caller's audio on the call timeline at `rate` (silence where the caller was not fed). */
+  renderTimeline(totalMs: number, rate: number): Int16Array {
+    const out = new Int16Array(Math.ceil((totalMs / 1000) * rate));
+    for (const run of this.runs) {
+      const part = resampleLinear(
+        this.audio.samples.subarray(run.wavStart, run.wavEnd),
+        this.audio.sampleRate,
+        rate,
+      );
+      const at = Math.round((run.timelineMs / 1000) * rate);
+      out.set(part.subarray(0, Math.max(0, out.length - at)), at);
+    }
+    return out;
   }
 
   #createStream(): ReadableStream<AudioFrame> {

@@ -56,7 +56,9 @@ async function main(): Promise<number> {
     level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL,
     service: 'simulate',
   });
-  initAgentsLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
+  // The framework's own warnings (e.g. "VAD inference is slower than realtime" on a busy machine) would
+  // drown the live transcript; LOG_LEVEL=warn or lower shows them.
+  initAgentsLogger(config.LOG_LEVEL === 'info' ? 'error' : config.LOG_LEVEL);
 
   const callerFile = resolve(values.caller ?? DEFAULT_CALLER);
   const flowFile = resolve(values.flow ?? (process.env.FLOW_FILE ? config.FLOW_FILE : DEFAULT_FLOW));

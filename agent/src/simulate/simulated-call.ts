@@ -17,7 +17,7 @@ import {
 import type { AgentMetrics } from '../metrics.ts';
 import { createRivaModels, type RivaSettings } from '../riva.ts';
 import { PacedCallerInput, type PlayedSegment, RecordingAudioOutput, SimClock } from './audio-io.ts';
-import { findSpeechSegments, type MonoPcm16, resampleLinear } from './wav.ts';
+import { findSpeechSegments, type MonoPcm16 } from './wav.ts';
 
 export interface SimulatedCallOptions {
   callId?: string;
@@ -35,6 +35,12 @@ export interface SimulatedCallOptions {
    * barges in at a known point of the greeting); 'immediately' starts it with the call.
    */
   callerStart?: 'after-greeting' | 'with-greeting' | 'immediately';
+  /**
+   * 'wait-for-reply' (default): before each later turn the caller waits until the agent has answered the
+   * previous one, as a person does (on a loaded machine the recogniser can fall seconds behind, and a
+   * recorded caller would talk over it). 'as-recorded' plays the WAV's own timing regardless.
+   */
+  turnTaking?: 'wait-for-reply' | 'as-recorded';
   /** After the caller's audio is over and the agent is idle this long, the caller hangs up. */
   hangupGraceMs?: number;
   /** Hard cap on the call's length. */
@@ -105,7 +111,13 @@ export async function runSimulatedCall(options: SimulatedCallOptions): Promise<S
   const callId = options.callId ?? `sim-${Date.now().toString(36)}`;
   const outputRate = options.outputSampleRate ?? 16000;
   const clock = new SimClock();
-  const input = new PacedCallerInput(clock, options.caller);
+  const wavSpeech = findSpeechSegments(options.caller);
+  const toSample = (ms: number) => Math.round((ms / 1000) * options.caller.sampleRate);
+  const holds =
+    (options.turnTaking ?? 'wait-for-reply') === 'wait-for-reply'
+      ? wavSpeech.slice(1).map((seg, i) => toSample(Math.max(wavSpeech[i]!.endMs, seg.startMs - 200)))
+      : [];
+  const input = new PacedCallerInput(clock, options.caller, holds);
   const output = new RecordingAudioOutput(clock, outputRate);
   const { stt, tts } = createRivaModels(options.riva, options.metrics);
   const call = createCallSession({
@@ -172,13 +184,20 @@ export async function runSimulatedCall(options: SimulatedCallOptions): Promise<S
   }
 
   const callerDurationMs = (options.caller.samples.length / options.caller.sampleRate) * 1000;
-  const maxDurationMs = options.maxDurationMs ?? callerDurationMs + 45_000;
+  const maxDurationMs = options.maxDurationMs ?? callerDurationMs + 45_000 + 20_000 * holds.length;
   const hangupGraceMs = options.hangupGraceMs ?? 2500;
 
   await call.start();
   options.onStarted?.(call, clock);
 
-  // The caller hangs up once their audio is over and the agent has gone quiet, or at the hard cap.
+  // Turn-taking and hang-up: the caller goes on once the agent has answered (or after 20 s of waiting),
+  // and hangs up once its audio is over and the agent has answered its last turn (or stayed silent 15 s).
+  let lastPlayoutEndMs = Number.NEGATIVE_INFINITY;
+  output.on(voice.AudioOutput.EVENT_PLAYBACK_FINISHED, () => {
+    lastPlayoutEndMs = clock.nowMs();
+  });
+  const answeredSince = (ms: number) => lastPlayoutEndMs > ms && session.agentState === 'listening';
+  let holdStartedAt: number | undefined;
   let idleSince: number | undefined;
   const watchdog = setInterval(() => {
     const now = clock.nowMs();
@@ -186,10 +205,23 @@ export async function runSimulatedCall(options: SimulatedCallOptions): Promise<S
       void call.endCall('hangup');
       return;
     }
+    if (input.holding) {
+      holdStartedAt ??= now;
+      const cursor = input.runs.at(-1)?.wavEnd ?? 0;
+      const previous = wavSpeech.filter((seg) => toSample(seg.endMs) <= cursor).at(-1);
+      const previousEnd = previous ? (input.timelineMsOf(toSample(previous.endMs)) ?? 0) : 0;
+      if (answeredSince(previousEnd) || now - holdStartedAt > 20_000) {
+        holdStartedAt = undefined;
+        input.release();
+      }
+    }
+    const doneAt = input.callerDoneAtMs;
+    const lastSpeech = wavSpeech.at(-1);
+    const lastSpeechEnd = lastSpeech ? (input.timelineMsOf(toSample(lastSpeech.endMs)) ?? 0) : 0;
     const callerOver =
-      input.callerStartMs !== undefined &&
-      now >= input.callerStartMs + callerDurationMs &&
-      now >= output.lastAudioMs;
+      doneAt !== undefined &&
+      now >= output.lastAudioMs &&
+      (answeredSince(lastSpeechEnd) || now - doneAt > 15_000);
     const idle = session.agentState === 'listening' && session.userState !== 'speaking';
     if (callerOver && idle) {
       idleSince ??= now;
@@ -206,22 +238,15 @@ export async function runSimulatedCall(options: SimulatedCallOptions): Promise<S
   await Promise.allSettled([stt.close(), tts.close()]);
 
   const callerStartMs = input.callerStartMs ?? durationMs;
-  const totalMs = Math.max(durationMs, output.lastAudioMs, callerStartMs + callerDurationMs);
-  const callerAtOutputRate = resampleLinear(options.caller.samples, options.caller.sampleRate, outputRate);
-  const callerTrack = new Int16Array(Math.ceil((totalMs / 1000) * outputRate));
-  callerTrack.set(
-    callerAtOutputRate.subarray(
-      0,
-      Math.max(0, callerTrack.length - Math.round((callerStartMs / 1000) * outputRate)),
-    ),
-    Math.round((callerStartMs / 1000) * outputRate),
-  );
+  const totalMs = Math.max(durationMs, output.lastAudioMs, input.callerDoneAtMs ?? 0);
+  const callerTrack = input.renderTimeline(totalMs, outputRate);
   const agentTrack = output.renderTimeline(totalMs);
-
-  const speech = findSpeechSegments(options.caller).map((s) => ({
-    startMs: s.startMs + callerStartMs,
-    endMs: s.endMs + callerStartMs,
-  }));
+  // Ground truth: where the caller's speech really was on the call timeline.
+  const speech = wavSpeech.flatMap((s) => {
+    const startMs = input.timelineMsOf(toSample(s.startMs));
+    const endMs = input.timelineMsOf(toSample(s.endMs));
+    return startMs === undefined || endMs === undefined ? [] : [{ startMs, endMs }];
+  });
   const { greeting, turns } = buildTurns(speech, finals, replies);
   return {
     callId,
