@@ -16,7 +16,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
@@ -424,7 +424,23 @@ async function main(): Promise<void> {
   const postgres = needsPg ? await startPostgres() : undefined;
   const webhooks = [];
   const storage = [];
+  // Calibration: on a quiet machine a loopback `select 1` takes about 0.1 ms; other load shows up here.
+  const loadBefore = loadavg()[0] ?? 0;
+  let select1Ms: number | null = null;
   try {
+    if (postgres) {
+      const c = new pg.Client(postgres.url);
+      await c.connect();
+      const times: number[] = [];
+      for (let i = 0; i < 200; i += 1) {
+        const t = performance.now();
+        await c.query('select 1');
+        times.push(performance.now() - t);
+      }
+      await c.end();
+      times.sort((a, b) => a - b);
+      select1Ms = +(times[100] ?? 0).toFixed(3);
+    }
     for (const engine of only === 'storage' ? [] : engines) {
       const target = engine === 'pglite' ? join(tmp, `wh-${engine}`) : await createDatabase(postgres!.url);
       progress(`${engine}: webhooks, ${connections} connections for ${seconds} s (server on one core)`);
@@ -459,7 +475,13 @@ async function main(): Promise<void> {
   }
   console.log('');
   console.log('Targets: >= 2,000 webhooks/s, p99 < 50 ms, erase < 100 ms.');
-  console.log(JSON.stringify({ benchmark: 'control-api', seconds, connections, webhooks, storage }));
+  const loadAfter = loadavg()[0] ?? 0;
+  console.log(
+    `Machine: ${cpus().length} cores, load average ${loadBefore.toFixed(1)} before / ${loadAfter.toFixed(1)} after; ` +
+      `PostgreSQL loopback 'select 1' median ${select1Ms ?? '-'} ms.`,
+  );
+  const machine = { cores: cpus().length, loadBefore, loadAfter, select1Ms };
+  console.log(JSON.stringify({ benchmark: 'control-api', seconds, connections, machine, webhooks, storage }));
 }
 
 if (process.argv.includes('--serve')) {

@@ -297,7 +297,6 @@ export function gdprServiceFactory(deps: {
       const subjectRef = deps.keyring.subjectRef(subjectId);
       const at = deps.now();
       const result = await db.transaction().execute(async (trx) => {
-        const counts = await countsFor(trx, subjectRef);
         const callIds = trx.selectFrom('calls').select('id').where('subject_ref', '=', subjectRef);
         const recordings = await trx
           .selectFrom('call_egress')
@@ -305,13 +304,42 @@ export function gdprServiceFactory(deps: {
           .where('call_id', 'in', callIds)
           .execute();
         const recordingLocations = recordings.flatMap((r) => r.locations);
-        if (options.dryRun) return { requestId: null, dryRun: true, erased: counts, recordingLocations };
+        if (options.dryRun) {
+          return {
+            requestId: null,
+            dryRun: true,
+            erased: await countsFor(trx, subjectRef),
+            recordingLocations,
+          };
+        }
+        const participants = await trx
+          .selectFrom('call_participants')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('call_id', 'in', callIds)
+          .executeTakeFirst();
+        const deleted = async (q: Promise<{ numDeletedRows: bigint }>) => Number((await q).numDeletedRows);
         // Key first: once it is gone, every ciphertext row (and its copies in WAL or backups) is noise.
-        await trx.deleteFrom('subjects').where('subject_ref', '=', subjectRef).execute();
-        await trx.deleteFrom('transcript_segments').where('subject_ref', '=', subjectRef).execute();
-        await trx.deleteFrom('consent_records').where('subject_ref', '=', subjectRef).execute();
+        const dataKeys = await deleted(
+          trx.deleteFrom('subjects').where('subject_ref', '=', subjectRef).executeTakeFirst(),
+        );
+        const transcriptSegments = await deleted(
+          trx.deleteFrom('transcript_segments').where('subject_ref', '=', subjectRef).executeTakeFirst(),
+        );
+        const consentRecords = await deleted(
+          trx.deleteFrom('consent_records').where('subject_ref', '=', subjectRef).executeTakeFirst(),
+        );
         // Participants, transitions and egress rows go with their calls (ON DELETE CASCADE).
-        await trx.deleteFrom('calls').where('subject_ref', '=', subjectRef).execute();
+        const calls = await deleted(
+          trx.deleteFrom('calls').where('subject_ref', '=', subjectRef).executeTakeFirst(),
+        );
+        const counts: ErasureCounts = {
+          transcriptSegments,
+          calls,
+          participants: Number(participants?.n ?? 0),
+          recordings: recordings.length,
+          consentRecords,
+          dataKeys,
+        };
         const requestId = await closeRequests(trx, subjectRef, ['erasure'], at);
         // Requests stay as proof of compliance, detached from the subject.
         await trx
