@@ -230,7 +230,16 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
         const handle = session.say(deps.brain.flow.silenceRelease, { allowInterruptions: false });
         await handle.waitForPlayout();
       }
-      await session.close();
+      // A Riva stream stuck in reconnects must not keep a finished call open.
+      let timer: NodeJS.Timeout | undefined;
+      const closed = await Promise.race([
+        session.close().then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), 10_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!closed) log.warn('session did not close within 10 s, ending the call anyway');
     } catch (err) {
       log.warn({ err }, 'closing the session failed');
     }
