@@ -2,7 +2,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, ENGINES, type Harness, openTestDb, type TestDb, TOKENS } from './helpers.ts';
+import {
+  createHarness,
+  ENGINES,
+  type Harness,
+  HOOK_TIMEOUT_MS,
+  openTestDb,
+  type TestDb,
+  TOKENS,
+} from './helpers.ts';
 
 const ISSUER = 'https://idp.example.eu/realms/riva';
 const AUDIENCE = 'control-api';
@@ -39,13 +47,13 @@ describe.each(ENGINES)('authentication and authorisation on %s', (engine) => {
       testDb,
     );
     limited = await createHarness(engine, { rateLimitPerMinute: 3 }, testDb);
-  });
+  }, HOOK_TIMEOUT_MS);
   afterAll(async () => {
     await h?.close();
     await limited?.close();
     await testDb?.close();
     await new Promise<void>((r) => jwksServer?.close(() => r()));
-  });
+  }, HOOK_TIMEOUT_MS);
 
   const oidcToken = (
     claims: Record<string, unknown>,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oneMonthAfter } from '../src/services/gdpr-service.ts';
-import { createCall, createHarness, ENGINES, type Harness } from './helpers.ts';
+import { createCall, createHarness, ENGINES, type Harness, HOOK_TIMEOUT_MS } from './helpers.ts';
 
 /** Every file under `dir` that contains any of `needles` (raw bytes). */
 async function filesContaining(dir: string, needles: Buffer[]): Promise<string[]> {
@@ -26,10 +26,10 @@ describe.each(ENGINES)('GDPR on %s', (engine) => {
   let h: Harness;
   beforeAll(async () => {
     h = await createHarness(engine);
-  });
+  }, HOOK_TIMEOUT_MS);
   afterAll(async () => {
     await h?.close();
-  });
+  }, HOOK_TIMEOUT_MS);
 
   const ingest = async (callId: string, subjectId: string, texts: string[]) => {
     const res = await h.request('POST', `/v1/calls/${callId}/transcripts`, {

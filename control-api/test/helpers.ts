@@ -227,3 +227,9 @@ export async function postWebhook(h: Harness, body: string, authorization?: stri
   if (auth) headers.authorization = auth;
   return h.api.app.request('/v1/webhooks/livekit', { method: 'POST', headers, body });
 }
+
+/**
+ * Hook timeout for opening PGlite and creating databases. About 5 s on a quiet 2-core machine; a shared, loaded
+ * machine has taken minutes, and a timed-out hook silently skips the whole suite.
+ */
+export const HOOK_TIMEOUT_MS = 600_000;

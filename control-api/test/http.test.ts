@@ -5,6 +5,7 @@ import {
   createHarness,
   ENGINES,
   type Harness,
+  HOOK_TIMEOUT_MS,
   postWebhook,
   signWebhook,
   webhookBody,
@@ -16,10 +17,10 @@ describe.each(ENGINES)('HTTP surface on %s', (engine) => {
   beforeAll(async () => {
     h = await createHarness(engine);
     callId = (await createCall(h, 'subj-fuzz')).callId;
-  });
+  }, HOOK_TIMEOUT_MS);
   afterAll(async () => {
     await h?.close();
-  });
+  }, HOOK_TIMEOUT_MS);
 
   it('serves OpenAPI 3.1 generated from the schemas, and Swagger UI', async () => {
     const doc = (await (await h.request('GET', '/openapi.json')).json()) as {

@@ -83,7 +83,7 @@ describe.each(['pglite', 'postgres'] as const)('control-api entry point on %s', 
       if (started && started.exitCode === null) started.kill('SIGKILL');
       await db.drop();
     }
-  }, 180_000);
+  }, 600_000);
 });
 
 describe('control-api entry point configuration', () => {
@@ -100,5 +100,5 @@ describe('control-api entry point configuration', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(1);
     expect(err).toContain('32 bytes');
-  });
+  }, 600_000);
 });

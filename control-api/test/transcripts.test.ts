@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCall, createHarness, ENGINES, type Harness, newCallBody } from './helpers.ts';
+import { createCall, createHarness, ENGINES, type Harness, HOOK_TIMEOUT_MS, newCallBody } from './helpers.ts';
 
 describe.each(ENGINES)('transcript ingest on %s', (engine) => {
   let h: Harness;
   beforeAll(async () => {
     h = await createHarness(engine);
-  });
+  }, HOOK_TIMEOUT_MS);
   afterAll(async () => {
     await h?.close();
-  });
+  }, HOOK_TIMEOUT_MS);
 
   const seg = (id: string, subjectId: string, text: string, startMs = 0) => ({
     id,

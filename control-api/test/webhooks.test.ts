@@ -4,6 +4,7 @@ import {
   createHarness,
   ENGINES,
   type Harness,
+  HOOK_TIMEOUT_MS,
   postWebhook,
   signWebhook,
   webhookBody,
@@ -13,10 +14,10 @@ describe.each(ENGINES)('LiveKit webhooks on %s', (engine) => {
   let h: Harness;
   beforeAll(async () => {
     h = await createHarness(engine);
-  });
+  }, HOOK_TIMEOUT_MS);
   afterAll(async () => {
     await h?.close();
-  });
+  }, HOOK_TIMEOUT_MS);
 
   async function callState(callId: string) {
     const res = await h.request('GET', `/v1/calls/${callId}`, { role: 'admin' });
