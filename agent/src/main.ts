@@ -17,7 +17,10 @@ import { startMetricsServer } from './metrics-server.ts';
 import { checkRegion } from './region-guard.ts';
 import { configuredEndpoints, createAdmission } from './worker-admission.ts';
 
-const JOB_ENTRY = fileURLToPath(new URL('./job.ts', import.meta.url));
+// Built code (dist/) runs job.js; from source (tsx) it is job.ts.
+const JOB_ENTRY = fileURLToPath(
+  new URL(import.meta.url.endsWith('.ts') ? './job.ts' : './job.js', import.meta.url),
+);
 
 async function main(): Promise<void> {
   const config = loadAgentConfig(process.env);
@@ -36,6 +39,8 @@ async function main(): Promise<void> {
         { reason: verdict.reason, source: verdict.source, value: verdict.value },
         'EU guard: refusing to start',
       );
+      // pino writes asynchronously; say it on stderr too so the reason survives the exit.
+      process.stderr.write(`agent: EU guard: ${verdict.source} ${verdict.value}: ${verdict.reason}\n`);
       process.exit(2);
     }
     if (!config.RIVA_URL) {
