@@ -40,6 +40,7 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+let starts = 0;
 async function startApi(port: number, livekitUrl: string): Promise<{ proc: ChildProcess; startMs: number }> {
   const t0 = performance.now();
   const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'control-api/src/main.ts')], {
@@ -59,16 +60,23 @@ async function startApi(port: number, livekitUrl: string): Promise<{ proc: Child
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const deadline = Date.now() + 90_000;
+  // Seconds on an idle machine; minutes on an overloaded one (PGlite start-up and migrations under tsx).
+  const deadline = Date.now() + 150_000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`control API exited with ${proc.exitCode}`);
     const ok = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1000) })
       .then((r) => r.ok)
       .catch(() => false);
-    if (ok) return { proc, startMs: Math.round(performance.now() - t0) };
+    if (ok) {
+      starts++;
+      return { proc, startMs: Math.round(performance.now() - t0) };
+    }
     await sleep(100);
   }
-  throw new Error('control API did not become ready');
+  proc.kill('SIGKILL');
+  throw new Error(
+    `control API (start #${starts + 1}) did not become ready in ${Math.round(performance.now() - t0)} ms`,
+  );
 }
 const randomKey = randomBytes(32).toString('base64');
 
