@@ -60,6 +60,8 @@ export interface SpeechServer {
   warmed: Promise<void>;
   /** Milliseconds from the call to listening. */
   startupMs: number;
+  /** Speech calls open right now (ASR and TTS). */
+  readonly activeStreams: number;
 }
 
 const SERVICES = ['', 'nvidia.riva.asr.RivaSpeechRecognition', 'nvidia.riva.tts.RivaSpeechSynthesis'];
@@ -79,14 +81,18 @@ function healthHandlers(getStatus: () => ServingStatus, changes: EventEmitter): 
       const service = call.request.service ?? '';
       const send = () => call.write({ status: statusFor(service) ?? 'SERVICE_UNKNOWN' });
       send();
-      changes.on('change', send);
-      const stop = () => changes.off('change', send);
-      call.on('cancelled', stop);
-      call.on('close', stop);
-      changes.once('shutdown', () => {
+      const onShutdown = () => {
         stop();
         call.end();
-      });
+      };
+      const stop = () => {
+        changes.off('change', send);
+        changes.off('shutdown', onShutdown);
+      };
+      changes.on('change', send);
+      changes.once('shutdown', onShutdown);
+      call.on('cancelled', stop);
+      call.on('close', stop);
     },
   };
 }
@@ -154,6 +160,9 @@ export async function startSpeechServer(options: Partial<SpeechServerOptions> = 
     address,
     startupMs,
     warmed,
+    get activeStreams() {
+      return slots.active;
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -184,8 +184,7 @@ describe('bad input', () => {
             call.write({ audio_content: pcm });
           }),
       );
-      // Give the server a moment to register both calls.
-      await new Promise((r) => setTimeout(r, 300));
+      while (small.activeStreams < 2) await new Promise((r) => setTimeout(r, 20));
       const third = await streamRecognize(c, pcm, { config: PCM16K });
       expect(third.error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
       const tts = await synthesize(c, { text: 'Hello.' });

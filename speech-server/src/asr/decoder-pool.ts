@@ -9,7 +9,13 @@ import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../../common/src/logger.ts';
 import type { RecognizerEvent, RecognizerOptions } from './recognizer.ts';
-import type { WorkerData, WorkerReply, WorkerRequest } from './worker-protocol.ts';
+import {
+  CTRL_ABORTED,
+  CTRL_EXIT,
+  type WorkerData,
+  type WorkerReply,
+  type WorkerRequest,
+} from './worker-protocol.ts';
 
 export interface SessionCallbacks {
   onEvent(event: RecognizerEvent): void;
@@ -44,11 +50,19 @@ export class DecoderWorker {
   #session: { id: number; callbacks: SessionCallbacks } | undefined;
   /** Total CPU the worker thread has used, as reported on each finished session. */
   cpuMs = 0;
+  /** When it last became idle (for trimming the pool). */
+  idleSince = 0;
   readonly #onExit: (w: DecoderWorker) => void;
 
-  constructor(data: WorkerData, onExit: (w: DecoderWorker) => void) {
+  readonly #control: Int32Array;
+  readonly #exited: Promise<void>;
+
+  constructor(extraArgs: string[], onExit: (w: DecoderWorker) => void) {
     this.#onExit = onExit;
-    this.worker = spawn(data);
+    const control = new SharedArrayBuffer(8);
+    this.#control = new Int32Array(control);
+    this.worker = spawn({ extraArgs, control });
+    this.#exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.unref();
     let resolveReady: (ms: number) => void = () => {};
     let rejectReady: (err: Error) => void = () => {};
@@ -140,14 +154,30 @@ export class DecoderWorker {
   abort(session: number): void {
     if (this.#session?.id === session) {
       this.#session = { id: session, callbacks: { onEvent() {}, onFinished() {}, onError() {} } };
+      Atomics.store(this.#control, CTRL_ABORTED, session);
       this.#post({ type: 'abort', session });
     }
   }
 
+  /**
+   * Asks the worker to free its decoder and end; resolves when it has (or after a few seconds if it is
+   * stuck in a long native call: it is unref'd and ends by itself when that call returns).
+   */
   async terminate(): Promise<void> {
+    const wasDead = this.#dead;
     this.#dead = true;
     this.#session = undefined;
-    await this.worker.terminate();
+    Atomics.store(this.#control, CTRL_EXIT, 1);
+    if (!wasDead) {
+      this.worker.postMessage({ type: 'exit' } satisfies WorkerRequest);
+      this.#onExit(this);
+    }
+    // Hold the event loop while waiting, so stop() really waits for decoders to be freed.
+    this.worker.ref();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+    clearTimeout(timer);
+    this.worker.unref();
   }
 }
 
@@ -159,14 +189,30 @@ export interface DecoderPoolOptions {
   logger?: Logger;
 }
 
+/** Idle decoders beyond keepWarm are dropped after this long (each holds ~95 MB). */
+const IDLE_TRIM_MS = 30_000;
+
 export class DecoderPool {
   readonly #opts: DecoderPoolOptions;
   readonly #idle: DecoderWorker[] = [];
   readonly #all = new Set<DecoderWorker>();
+  readonly #trimTimer: NodeJS.Timeout;
   #closed = false;
 
   constructor(options: DecoderPoolOptions) {
     this.#opts = options;
+    this.#trimTimer = setInterval(() => this.#trim(), IDLE_TRIM_MS / 3);
+    this.#trimTimer.unref();
+  }
+
+  /** Drops the oldest idle decoders beyond keepWarm once they have idled for IDLE_TRIM_MS. */
+  #trim(): void {
+    const now = Date.now();
+    while (this.#idle.length > this.#opts.keepWarm && now - this.#idle[0]!.idleSince > IDLE_TRIM_MS) {
+      const w = this.#idle.shift()!;
+      this.#all.delete(w);
+      void w.terminate();
+    }
   }
 
   /** Starts the warm decoders in the background; resolves when they have loaded. */
@@ -189,7 +235,7 @@ export class DecoderPool {
   }
 
   #spawn(): DecoderWorker {
-    const w = new DecoderWorker({ extraArgs: this.#opts.extraArgs ?? [] }, (dead) => {
+    const w = new DecoderWorker(this.#opts.extraArgs ?? [], (dead) => {
       this.#all.delete(dead);
       const i = this.#idle.indexOf(dead);
       if (i >= 0) this.#idle.splice(i, 1);
@@ -207,14 +253,35 @@ export class DecoderPool {
     return w;
   }
 
+  /**
+   * Returns a decoder for reuse. Released decoders are kept (not only keepWarm of them) so a steady
+   * load of N calls runs on N+keepWarm decoders without reloading models; #trim drops the excess
+   * after a quiet period.
+   */
   release(w: DecoderWorker): void {
     if (w.dead) return;
-    if (this.#closed || w.busy || this.#idle.length >= this.#opts.keepWarm) {
+    if (this.#closed || w.busy) {
       this.#all.delete(w);
       void w.terminate();
       return;
     }
+    w.idleSince = Date.now();
     this.#idle.push(w);
+  }
+
+  /** Releases a worker whose session may still be aborting: waits for the worker's acknowledgement. */
+  releaseWhenIdle(w: DecoderWorker): void {
+    if (!w.busy || w.dead) {
+      this.release(w);
+      return;
+    }
+    const poll = setInterval(() => {
+      if (!w.busy || w.dead) {
+        clearInterval(poll);
+        this.release(w);
+      }
+    }, 20);
+    poll.unref();
   }
 
   get size(): number {
@@ -223,6 +290,7 @@ export class DecoderPool {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#trimTimer);
     const all = [...this.#all];
     this.#all.clear();
     this.#idle.length = 0;

@@ -7,12 +7,19 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Decoder } from './pocketsphinx.ts';
 import { Recognizer } from './recognizer.ts';
-import type { WorkerData, WorkerReply, WorkerRequest } from './worker-protocol.ts';
+import {
+  CTRL_ABORTED,
+  CTRL_EXIT,
+  type WorkerData,
+  type WorkerReply,
+  type WorkerRequest,
+} from './worker-protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('decoder-worker must run in a worker thread');
 
 const data = workerData as WorkerData;
+const control = new Int32Array(data.control);
 const loadStart = performance.now();
 let decoder: Decoder;
 try {
@@ -24,12 +31,35 @@ try {
 post({ type: 'ready', loadMs: performance.now() - loadStart });
 
 let current: { session: number; recognizer: Recognizer } | undefined;
+let closed = false;
+
+/** Frees the decoder and closes the port; the thread then ends on its own, outside any native call. */
+function shutdown(): void {
+  if (closed) return;
+  closed = true;
+  try {
+    current?.recognizer.abort();
+    decoder.free();
+  } catch {
+    // exiting anyway
+  }
+  current = undefined;
+  port?.close();
+}
 
 function post(reply: WorkerReply): void {
   port?.postMessage(reply);
 }
 
 port.on('message', (msg: WorkerRequest) => {
+  if (closed) return;
+  if (msg.type === 'exit' || Atomics.load(control, CTRL_EXIT) === 1) {
+    shutdown();
+    return;
+  }
+  // Audio queued before an abort is dropped unread, so a cancelled stream frees its decoder at once.
+  if ((msg.type === 'audio' || msg.type === 'finish') && Atomics.load(control, CTRL_ABORTED) === msg.session)
+    return;
   const started = process.cpuUsage();
   try {
     switch (msg.type) {
@@ -55,6 +85,7 @@ port.on('message', (msg: WorkerRequest) => {
         break;
     }
   } catch (err) {
+    if (msg.type === 'exit') return;
     // A decoder error ends this stream only; the decoder is reset by aborting the utterance.
     try {
       current?.recognizer.abort();
@@ -62,7 +93,11 @@ port.on('message', (msg: WorkerRequest) => {
       // already broken; the pool discards this worker on 'error' replies
     }
     current = undefined;
-    post({ type: 'error', session: msg.session, message: err instanceof Error ? err.message : String(err) });
+    post({
+      type: 'error',
+      session: 'session' in msg ? msg.session : 0,
+      message: err instanceof Error ? err.message : String(err),
+    });
   }
 });
 

@@ -39,6 +39,7 @@ function bind() {
   const sb = koffi.load('libsphinxbase.so.3');
   const ps = koffi.load('libpocketsphinx.so.3');
   return {
+    cmd_ln_set_int_r: sb.func('void cmd_ln_set_int_r(void *cmdln, const char *name, long iv)'),
     cmd_ln_parse_r: sb.func(
       'void *cmd_ln_parse_r(void *inout, void *defn, int argc, char **argv, int strict)',
     ),
@@ -106,6 +107,7 @@ export interface DecoderOptions {
 }
 
 const CONTEXT_SEARCH = 'speech_contexts';
+const CONTEXT_MAX_HMM_PER_FRAME = 3000;
 
 /**
  * One PocketSphinx decoder. Audio must be 16 kHz mono s16. The caller decides where utterances
@@ -117,6 +119,8 @@ export class Decoder {
   readonly #lmath: Ptr;
   readonly #defaultSearch: string;
   #inUtt = false;
+  /** The decoder-wide -maxhmmpf (PocketSphinx default 30000), restored after creating a context search. */
+  readonly #maxHmmPf: number;
   /** ARPA text of the phrase LM currently loaded, so a repeat request (every turn of a call) is free. */
   #contextArpa: string | undefined;
 
@@ -139,6 +143,8 @@ export class Decoder {
       'no',
       ...(options.extraArgs ?? []),
     ];
+    const i = argv.indexOf('-maxhmmpf');
+    this.#maxHmmPf = i >= 0 ? Number(argv[i + 1]) : 30_000;
     const config = n.cmd_ln_parse_r(null, n.ps_args(), argv.length, argv, 1);
     if (!config) throw new Error('pocketsphinx: bad decoder arguments');
     const ps = n.ps_init(config);
@@ -196,7 +202,12 @@ export class Decoder {
       n.ngram_model_free(generic);
       throw new Error('pocketsphinx: could not interpolate the phrase LM');
     }
-    if (n.ps_set_lm(this.#ps, CONTEXT_SEARCH, set) < 0) throw new Error('pocketsphinx: ps_set_lm failed');
+    // Interpolated LM lookups cost 2-3x the generic LM's; cap active HMMs for this search (it reads
+    // the decoder config when created) so a boosted stream still decodes faster than real time.
+    n.cmd_ln_set_int_r(config, '-maxhmmpf', CONTEXT_MAX_HMM_PER_FRAME);
+    const created = n.ps_set_lm(this.#ps, CONTEXT_SEARCH, set);
+    n.cmd_ln_set_int_r(config, '-maxhmmpf', this.#maxHmmPf);
+    if (created < 0) throw new Error('pocketsphinx: ps_set_lm failed');
     // ps_set_lm retained the set.
     n.ngram_model_free(set);
     if (n.ps_set_search(this.#ps, CONTEXT_SEARCH) < 0) throw new Error('pocketsphinx: ps_set_search failed');

@@ -188,17 +188,9 @@ class RecognizeStream {
     const worker = this.#worker;
     this.#worker = undefined;
     if (worker) {
-      if (running && worker.busy) {
-        worker.abort(this.#session);
-        // The worker acknowledges the abort before it is reused; release after it is idle.
-        const poll = setInterval(() => {
-          if (!worker.busy || worker.dead) {
-            clearInterval(poll);
-            this.#deps.pool.release(worker);
-          }
-        }, 20);
-        poll.unref();
-      } else this.#deps.pool.release(worker);
+      // Aborting tells the worker to drop the utterance; it is reused once it has acknowledged.
+      if (running && worker.busy) worker.abort(this.#session);
+      this.#deps.pool.releaseWhenIdle(worker);
     }
     this.#release();
   }
@@ -244,8 +236,7 @@ export function createAsrHandlers(deps: AsrServiceDeps): RivaSpeechRecognitionHa
         settled = true;
         if (worker) {
           if (worker.busy) worker.abort(session);
-          const w = worker;
-          setTimeout(() => deps.pool.release(w), w.busy ? 200 : 0).unref();
+          deps.pool.releaseWhenIdle(worker);
         }
         release();
         if (err) callback(toStatus(err));
