@@ -214,9 +214,9 @@ describe('production entry in console mode', () => {
     const stdout: string[] = [];
     child.stdout?.on('data', (d: Buffer) => stdout.push(d.toString()));
 
-    await waitFor(() => broker.record.connected, 30_000);
+    await waitFor(() => broker.record.connected, 60_000);
     // Greeting, then the caller's two turns (13 s of audio), then the goodbye reply.
-    await waitFor(() => broker.record.items.some((i) => i.includes('Goodbye')), 60_000).catch(
+    await waitFor(() => broker.record.items.some((i) => i.includes('Goodbye')), 90_000).catch(
       (err: Error) => {
         throw new Error(
           `${err.message}; finals=${JSON.stringify(broker.record.finals)} stderr=${stderr.join('').slice(-2000)}`,
@@ -233,5 +233,5 @@ describe('production entry in console mode', () => {
     expect(broker.record.flushes).toBeGreaterThanOrEqual(3);
     // Logs (stdout and stderr) never carry what the caller said.
     expect(stdout.join('') + stderr.join('')).not.toMatch(/appointment|tuesday/i);
-  }, 90_000);
+  }, 180_000);
 });
