@@ -153,52 +153,57 @@ describe.each(ENGINES)('transcript ingest on %s', (engine) => {
 });
 
 describe.each(ENGINES)('master key rotation on %s', (engine) => {
-  it('re-wraps subject keys under the new master key; transcripts stay readable', async () => {
-    const first = await createHarness(engine);
-    try {
-      const { callId } = await createCall(first, 'subj-rotate');
-      const res = await first.request('POST', `/v1/calls/${callId}/transcripts`, {
-        role: 'agent',
-        body: {
-          segments: [
-            {
-              id: `${callId}-1`,
-              subjectId: 'subj-rotate',
-              speaker: 'caller',
-              text: 'rotate me',
-              startMs: 0,
-              endMs: 5,
-            },
-          ],
-        },
-      });
-      expect(res.status).toBe(200);
-      const oldKey = first.config.keyring.keys.get('k1')!;
-      const keys = new Map([
-        ['k1', oldKey],
-        ['k2', randomBytes(32)],
-      ]);
-      const second = await createHarness(
-        engine,
-        { keyring: { keys, activeKeyId: 'k2', indexKeyId: 'k1' } },
-        first.testDb,
-      );
+  it(
+    're-wraps subject keys under the new master key; transcripts stay readable',
+    async () => {
+      const first = await createHarness(engine);
       try {
-        const rotated = await second.request('POST', '/v1/admin/keys/rewrap', { role: 'admin' });
-        expect(await rotated.json()).toEqual({ rewrapped: 1, activeKeyId: 'k2' });
-        const rows = await second.db.kysely.selectFrom('subjects').select('kek_id').execute();
-        expect(rows.every((r) => r.kek_id === 'k2')).toBe(true);
-        const call = (await (
-          await second.request('GET', `/v1/calls/${callId}`, { role: 'admin' })
-        ).json()) as {
-          transcript: Array<{ text: string }>;
-        };
-        expect(call.transcript.map((s) => s.text)).toEqual(['rotate me']);
+        const { callId } = await createCall(first, 'subj-rotate');
+        const res = await first.request('POST', `/v1/calls/${callId}/transcripts`, {
+          role: 'agent',
+          body: {
+            segments: [
+              {
+                id: `${callId}-1`,
+                subjectId: 'subj-rotate',
+                speaker: 'caller',
+                text: 'rotate me',
+                startMs: 0,
+                endMs: 5,
+              },
+            ],
+          },
+        });
+        expect(res.status).toBe(200);
+        const oldKey = first.config.keyring.keys.get('k1')!;
+        const keys = new Map([
+          ['k1', oldKey],
+          ['k2', randomBytes(32)],
+        ]);
+        const second = await createHarness(
+          engine,
+          { keyring: { keys, activeKeyId: 'k2', indexKeyId: 'k1' } },
+          first.testDb,
+        );
+        try {
+          const rotated = await second.request('POST', '/v1/admin/keys/rewrap', { role: 'admin' });
+          expect(await rotated.json()).toEqual({ rewrapped: 1, activeKeyId: 'k2' });
+          const rows = await second.db.kysely.selectFrom('subjects').select('kek_id').execute();
+          expect(rows.every((r) => r.kek_id === 'k2')).toBe(true);
+          const call = (await (
+            await second.request('GET', `/v1/calls/${callId}`, { role: 'admin' })
+          ).json()) as {
+            transcript: Array<{ text: string }>;
+          };
+          expect(call.transcript.map((s) => s.text)).toEqual(['rotate me']);
+        } finally {
+          await second.close();
+        }
       } finally {
-        await second.close();
+        await first.close();
       }
-    } finally {
-      await first.close();
-    }
-  });
+      // Opens its own PGlite inside the test: minutes on a loaded machine.
+    },
+    HOOK_TIMEOUT_MS,
+  );
 });
