@@ -67,7 +67,9 @@ async function main(): Promise<number> {
   const flow = loadFlowFile(flowFile);
   const brain = makeBrain(config, flow);
 
-  const speechServer = config.RIVA_URL ? undefined : await startLocalSpeechServer();
+  // A child process, not in-process: its decoders' native calls would share this process's libuv thread
+  // pool with Silero VAD and, on a busy machine, delay voice activity detection by seconds.
+  const speechServer = config.RIVA_URL ? undefined : await startLocalSpeechServer({ mode: 'child' });
   const rivaUrl = config.RIVA_URL ?? speechServer!.url;
   const settings = callSettingsFromConfig(config);
   process.stdout.write(
