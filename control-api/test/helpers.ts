@@ -83,7 +83,7 @@ export function testConfig(livekitUrl: string, overrides: Partial<ControlApiConf
     dataDir: './data',
     staticTokens: (Object.entries(TOKENS) as Array<[Role, string]>).map(([role, token]) => ({ role, token })),
     oidc: undefined,
-    livekit: { url: livekitUrl, apiKey: API_KEY, apiSecret: API_SECRET, timeoutSeconds: 2 },
+    livekit: { url: livekitUrl, apiKey: API_KEY, apiSecret: API_SECRET, timeoutSeconds: 5 },
     keyring: { keys: new Map([['k1', randomBytes(32)]]), activeKeyId: 'k1', indexKeyId: 'k1' },
     retentionDays: 30,
     retentionIntervalMinutes: 60,
