@@ -85,7 +85,6 @@ port.on('message', (msg: WorkerRequest) => {
         break;
     }
   } catch (err) {
-    if (msg.type === 'exit') return;
     // A decoder error ends this stream only; the decoder is reset by aborting the utterance.
     try {
       current?.recognizer.abort();
