@@ -82,51 +82,35 @@ export function gdprServiceFactory(deps: {
   }
 
   async function countsFor(trx: Kysely<Database>, subjectRef: string): Promise<ErasureCounts> {
-    const count = async (q: Promise<{ n: string | number } | undefined>) => Number((await q)?.n ?? 0);
     const callIds = trx.selectFrom('calls').select('id').where('subject_ref', '=', subjectRef);
+    // Rows keyed by the subject's HMAC reference, and rows keyed by one of the subject's calls.
+    const bySubject = async (table: 'transcript_segments' | 'calls' | 'consent_records' | 'subjects') =>
+      Number(
+        (
+          await trx
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .where('subject_ref', '=', subjectRef)
+            .executeTakeFirst()
+        )?.n ?? 0,
+      );
+    const byCall = async (table: 'call_participants' | 'call_egress') =>
+      Number(
+        (
+          await trx
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<string>().as('n'))
+            .where('call_id', 'in', callIds)
+            .executeTakeFirst()
+        )?.n ?? 0,
+      );
     return {
-      transcriptSegments: await count(
-        trx
-          .selectFrom('transcript_segments')
-          .select((eb) => eb.fn.countAll<string>().as('n'))
-          .where('subject_ref', '=', subjectRef)
-          .executeTakeFirst(),
-      ),
-      calls: await count(
-        trx
-          .selectFrom('calls')
-          .select((eb) => eb.fn.countAll<string>().as('n'))
-          .where('subject_ref', '=', subjectRef)
-          .executeTakeFirst(),
-      ),
-      participants: await count(
-        trx
-          .selectFrom('call_participants')
-          .select((eb) => eb.fn.countAll<string>().as('n'))
-          .where('call_id', 'in', callIds)
-          .executeTakeFirst(),
-      ),
-      recordings: await count(
-        trx
-          .selectFrom('call_egress')
-          .select((eb) => eb.fn.countAll<string>().as('n'))
-          .where('call_id', 'in', callIds)
-          .executeTakeFirst(),
-      ),
-      consentRecords: await count(
-        trx
-          .selectFrom('consent_records')
-          .select((eb) => eb.fn.countAll<string>().as('n'))
-          .where('subject_ref', '=', subjectRef)
-          .executeTakeFirst(),
-      ),
-      dataKeys: await count(
-        trx
-          .selectFrom('subjects')
-          .select((eb) => eb.fn.countAll<string>().as('n'))
-          .where('subject_ref', '=', subjectRef)
-          .executeTakeFirst(),
-      ),
+      transcriptSegments: await bySubject('transcript_segments'),
+      calls: await bySubject('calls'),
+      participants: await byCall('call_participants'),
+      recordings: await byCall('call_egress'),
+      consentRecords: await bySubject('consent_records'),
+      dataKeys: await bySubject('subjects'),
     };
   }
 
