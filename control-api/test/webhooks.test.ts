@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  API_KEY,
   createCall,
   createHarness,
   ENGINES,
@@ -83,6 +85,24 @@ describe.each(ENGINES)('LiveKit webhooks on %s', (engine) => {
       body: ev.body,
     });
     expect(missing.status).toBe(401);
+    expect(await storedEvents(ev.id)).toHaveLength(0);
+  });
+
+  it('rejects an unsigned `alg: none` token (or one naming another alg) with 401 and stores nothing', async () => {
+    const ev = webhookBody('room_started', { room: { name: 'call-alg-none' } });
+    const b64url = (json: object) => Buffer.from(JSON.stringify(json)).toString('base64url');
+    const sha256 = createHash('sha256').update(ev.body).digest('base64');
+    const claims = b64url({
+      iss: API_KEY,
+      sha256,
+      nbf: Math.floor(Date.now() / 1000) - 60,
+      exp: Math.floor(Date.now() / 1000) + 300,
+    });
+    for (const alg of ['none', 'None', 'RS256', 'ES256']) {
+      const res = await postWebhook(h, ev.body, `${b64url({ alg, typ: 'JWT' })}.${claims}.`);
+      expect(res.status, alg).toBe(401);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+    }
     expect(await storedEvents(ev.id)).toHaveLength(0);
   });
 
