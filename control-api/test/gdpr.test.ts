@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oneMonthAfter } from '../src/services/gdpr-service.ts';
+import { oneMonthAfter } from '../src/services/dsr-requests.ts';
 import { createCall, createHarness, ENGINES, type Harness, HOOK_TIMEOUT_MS } from './helpers.ts';
 
 /** Every file under `dir` that contains any of `needles` (raw bytes). */
