@@ -5,16 +5,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oneMonthAfter } from '../src/services/dsr-requests.ts';
 import { createCall, createHarness, ENGINES, type Harness, HOOK_TIMEOUT_MS } from './helpers.ts';
 
+/**
+ * Runs `read`, or gives undefined if the path vanished meanwhile: other test files share the server and drop
+ * their databases (`base/<oid>`) while the scan runs, and a checkpoint may remove old WAL segments.
+ */
+async function unlessVanished<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 /** Every file under `dir` that contains any of `needles` (raw bytes). */
 async function filesContaining(dir: string, needles: Buffer[]): Promise<string[]> {
   const hits: string[] = [];
   async function walk(d: string) {
-    for (const entry of await readdir(d, { withFileTypes: true })) {
+    for (const entry of (await unlessVanished(() => readdir(d, { withFileTypes: true }))) ?? []) {
       const p = join(d, entry.name);
       if (entry.isDirectory()) await walk(p);
-      else if (entry.isFile() && (await stat(p)).size > 0) {
-        const data = await readFile(p);
-        if (needles.some((n) => data.includes(n))) hits.push(p);
+      else if (entry.isFile() && ((await unlessVanished(() => stat(p)))?.size ?? 0) > 0) {
+        const data = await unlessVanished(() => readFile(p));
+        if (data && needles.some((n) => data.includes(n))) hits.push(p);
       }
     }
   }
