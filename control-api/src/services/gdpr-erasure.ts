@@ -3,13 +3,10 @@
  * and the erasure is recorded in the ledger and audited under the request id, never the subject.
  */
 import type { Kysely } from 'kysely';
-import type { Db } from '../db/db.ts';
 import type { Database } from '../db/schema.ts';
-import type { KeyringService } from '../lib/crypto.ts';
-import type { ControlApiMetrics } from '../metrics.ts';
 import type { Principal } from '../types.ts';
-import type { AuditService } from './audit-service.ts';
 import { closeRequests } from './dsr-requests.ts';
+import type { GdprDeps } from './gdpr-deps.ts';
 
 export interface ErasureCounts {
   transcriptSegments: number;
@@ -54,13 +51,7 @@ async function countsFor(trx: Kysely<Database>, subjectRef: string): Promise<Era
   };
 }
 
-export function subjectErasureFactory(deps: {
-  db: Db;
-  keyring: KeyringService;
-  audit: AuditService;
-  metrics: ControlApiMetrics;
-  now: () => Date;
-}) {
+export function subjectErasureFactory(deps: Omit<GdprDeps, 'subjectKeys'>) {
   const db = deps.db.kysely;
 
   return {

@@ -2,25 +2,15 @@
  * Access and portability export (Art. 15, 20): everything held about one subject as one streamed JSON document.
  * The export is audited under the request id, never the subject.
  */
-import type { Db } from '../db/db.ts';
-import { type KeyringService, open } from '../lib/crypto.ts';
-import type { ControlApiMetrics } from '../metrics.ts';
 import type { Principal } from '../types.ts';
-import type { AuditService } from './audit-service.ts';
 import { closeRequests } from './dsr-requests.ts';
-import type { SubjectKeys } from './subject-keys.ts';
-import { segmentAad } from './transcripts-service.ts';
+import type { GdprDeps } from './gdpr-deps.ts';
+import { consentView, requestView } from './gdpr-views.ts';
+import { segmentText } from './transcripts-service.ts';
 
 const EXPORT_BATCH = 500;
 
-export function subjectExportFactory(deps: {
-  db: Db;
-  keyring: KeyringService;
-  subjectKeys: SubjectKeys;
-  audit: AuditService;
-  metrics: ControlApiMetrics;
-  now: () => Date;
-}) {
+export function subjectExportFactory(deps: GdprDeps) {
   const db = deps.db.kysely;
 
   return {
@@ -66,22 +56,8 @@ export function subjectExportFactory(deps: {
           restrictedAt: subject?.restricted_at ? new Date(subject.restricted_at).toISOString() : null,
           restrictionReason: subject?.restriction_reason ?? null,
         },
-        consents: consents.map((c) => ({
-          purpose: c.purpose,
-          granted: c.granted,
-          noticeVersion: c.notice_version,
-          callId: c.call_id,
-          givenAt: new Date(c.given_at).toISOString(),
-          withdrawnAt: c.withdrawn_at ? new Date(c.withdrawn_at).toISOString() : null,
-        })),
-        requests: requests.map((r) => ({
-          id: r.id,
-          type: r.type,
-          status: r.status,
-          receivedAt: new Date(r.received_at).toISOString(),
-          dueAt: new Date(r.due_at).toISOString(),
-          completedAt: r.completed_at ? new Date(r.completed_at).toISOString() : null,
-        })),
+        consents: consents.map(consentView),
+        requests: requests.map(requestView),
       };
       const headJson = JSON.stringify(head);
       yield `${headJson.slice(0, -1)},"calls":[`;
@@ -158,11 +134,7 @@ export function subjectExportFactory(deps: {
             speaker: r.speaker,
             startMs: r.start_ms,
             endMs: r.end_ms,
-            text: open(
-              dek,
-              { nonce: Buffer.from(r.nonce), ciphertext: Buffer.from(r.ciphertext) },
-              segmentAad(r.call_id, r.id, subjectRef),
-            ).toString('utf8'),
+            text: segmentText(dek, r),
           }),
         );
         yield (first ? '' : ',') + chunk.join(',');

@@ -5,25 +5,15 @@
  * subject.
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/db.ts';
-import type { KeyringService } from '../lib/crypto.ts';
 import { ApiError } from '../lib/problem.ts';
-import type { ControlApiMetrics } from '../metrics.ts';
 import type { Principal } from '../types.ts';
-import type { AuditService } from './audit-service.ts';
 import { closeRequests, type DsrType, oneMonthAfter } from './dsr-requests.ts';
+import type { GdprDeps } from './gdpr-deps.ts';
 import { subjectErasureFactory } from './gdpr-erasure.ts';
 import { subjectExportFactory } from './gdpr-export.ts';
-import type { SubjectKeys } from './subject-keys.ts';
+import { consentView, requestView } from './gdpr-views.ts';
 
-export function gdprServiceFactory(deps: {
-  db: Db;
-  keyring: KeyringService;
-  subjectKeys: SubjectKeys;
-  audit: AuditService;
-  metrics: ControlApiMetrics;
-  now: () => Date;
-}) {
+export function gdprServiceFactory(deps: GdprDeps) {
   const db = deps.db.kysely;
 
   return {
@@ -117,15 +107,7 @@ export function gdprServiceFactory(deps: {
         .where('subject_ref', '=', deps.keyring.subjectRef(subjectId))
         .orderBy('given_at')
         .execute();
-      return rows.map((c) => ({
-        id: c.id,
-        purpose: c.purpose,
-        granted: c.granted,
-        noticeVersion: c.notice_version,
-        callId: c.call_id,
-        givenAt: new Date(c.given_at).toISOString(),
-        withdrawnAt: c.withdrawn_at ? new Date(c.withdrawn_at).toISOString() : null,
-      }));
+      return rows.map((c) => ({ id: c.id, ...consentView(c) }));
     },
 
     /** Logs a request received by any channel so its one-month deadline is tracked. */
@@ -157,16 +139,10 @@ export function gdprServiceFactory(deps: {
       if (options.openOnly) q = q.where('completed_at', 'is', null);
       const rows = await q.execute();
       const now = deps.now();
-      const out = rows.map((r) => ({
-        id: r.id,
-        type: r.type,
-        status: r.status,
-        receivedAt: new Date(r.received_at).toISOString(),
-        dueAt: new Date(r.due_at).toISOString(),
-        completedAt: r.completed_at ? new Date(r.completed_at).toISOString() : null,
+      return rows.map((r) => ({
+        ...requestView(r),
         overdue: r.completed_at === null && new Date(r.due_at) < now,
       }));
-      return out;
     },
 
     async countOverdue(): Promise<number> {

@@ -3,9 +3,9 @@
  * subject's data key (AAD binds the ciphertext to its call, segment and subject). Only ids, speaker role and
  * timings are stored in the clear.
  */
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Db } from '../db/db.ts';
-import type { Database } from '../db/schema.ts';
+import type { Database, TranscriptSegmentsTable } from '../db/schema.ts';
 import { type KeyringService, open, seal } from '../lib/crypto.ts';
 import { ApiError } from '../lib/problem.ts';
 import type { SubjectKeys } from './subject-keys.ts';
@@ -29,6 +29,18 @@ export interface SegmentOutput {
 
 export const segmentAad = (callId: string, segmentId: string, subjectRef: string) =>
   `${callId}:${segmentId}:${subjectRef}`;
+
+/** The plaintext of a stored segment row, under the subject's data key. */
+export function segmentText(
+  dek: Buffer,
+  r: Pick<Selectable<TranscriptSegmentsTable>, 'id' | 'call_id' | 'subject_ref' | 'nonce' | 'ciphertext'>,
+): string {
+  return open(
+    dek,
+    { nonce: Buffer.from(r.nonce), ciphertext: Buffer.from(r.ciphertext) },
+    segmentAad(r.call_id, r.id, r.subject_ref),
+  ).toString('utf8');
+}
 
 export function transcriptsServiceFactory(deps: {
   db: Db;
@@ -119,11 +131,7 @@ export function transcriptsServiceFactory(deps: {
         speaker: r.speaker,
         startMs: r.start_ms,
         endMs: r.end_ms,
-        text: open(
-          dek,
-          { nonce: Buffer.from(r.nonce), ciphertext: Buffer.from(r.ciphertext) },
-          segmentAad(r.call_id, r.id, r.subject_ref),
-        ).toString('utf8'),
+        text: segmentText(dek, r),
       }));
     },
   };
