@@ -2,7 +2,7 @@
  * `/v1/subjects/{subjectId}` (role dpo): export (Art. 15/20, streamed), erase (Art. 17), restriction (Art. 18),
  * consent records (Art. 7).
  */
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute, type RouteConfig, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { stream } from 'hono/streaming';
 import type { Role } from '../config.ts';
@@ -37,15 +37,31 @@ export function subjectsRouter(deps: {
   requireRole: (...roles: Role[]) => MiddlewareHandler<AppEnv>;
 }) {
   const dpo = deps.requireRole('dpo');
+  /**
+   * What every subject route shares: the gdpr tag, bearer auth, the dpo role, the `{subjectId}` path parameter
+   * and the error responses.
+   */
+  const subjectRoute = <
+    R extends Pick<RouteConfig, 'method' | 'path' | 'operationId' | 'responses'> & {
+      request?: Omit<NonNullable<RouteConfig['request']>, 'params'>;
+    },
+  >(
+    route: R,
+  ) =>
+    createRoute({
+      ...route,
+      tags: ['gdpr'],
+      security: bearer,
+      middleware: [dpo] as const,
+      // Spreading an absent request adds nothing; the cast only keeps the route's own query and body types.
+      request: { ...(route.request as NonNullable<R['request']>), params: Params },
+      responses: { ...route.responses, ...errorResponses },
+    });
 
-  const exportRoute = createRoute({
+  const exportRoute = subjectRoute({
     method: 'get',
     path: '/{subjectId}/export',
     operationId: 'exportSubject',
-    tags: ['gdpr'],
-    security: bearer,
-    middleware: [dpo] as const,
-    request: { params: Params },
     responses: {
       200: {
         description: 'Everything held about the subject, as one streamed JSON document',
@@ -53,19 +69,14 @@ export function subjectsRouter(deps: {
           'application/json': { schema: z.object({ format: z.string(), version: z.number() }).passthrough() },
         },
       },
-      ...errorResponses,
     },
   });
 
-  const eraseRoute = createRoute({
+  const eraseRoute = subjectRoute({
     method: 'delete',
     path: '/{subjectId}',
     operationId: 'eraseSubject',
-    tags: ['gdpr'],
-    security: bearer,
-    middleware: [dpo] as const,
     request: {
-      params: Params,
       query: z.object({
         reason: z.string().min(3).max(200).openapi({ description: 'Why (audited; no personal data)' }),
         dryRun: z.enum(['true', 'false']).default('false'),
@@ -85,19 +96,14 @@ export function subjectsRouter(deps: {
           },
         },
       },
-      ...errorResponses,
     },
   });
 
-  const restrictRoute = createRoute({
+  const restrictRoute = subjectRoute({
     method: 'put',
     path: '/{subjectId}/restriction',
     operationId: 'setRestriction',
-    tags: ['gdpr'],
-    security: bearer,
-    middleware: [dpo] as const,
     request: {
-      params: Params,
       body: {
         required: true,
         content: {
@@ -112,36 +118,26 @@ export function subjectsRouter(deps: {
         description: 'Restriction state',
         content: { 'application/json': { schema: z.object({ restricted: z.boolean(), at: z.string() }) } },
       },
-      ...errorResponses,
     },
   });
 
-  const listConsents = createRoute({
+  const listConsents = subjectRoute({
     method: 'get',
     path: '/{subjectId}/consents',
     operationId: 'listConsents',
-    tags: ['gdpr'],
-    security: bearer,
-    middleware: [dpo] as const,
-    request: { params: Params },
     responses: {
       200: {
         description: 'Consent history',
         content: { 'application/json': { schema: z.object({ consents: z.array(Consent) }) } },
       },
-      ...errorResponses,
     },
   });
 
-  const recordConsent = createRoute({
+  const recordConsent = subjectRoute({
     method: 'post',
     path: '/{subjectId}/consents',
     operationId: 'recordConsent',
-    tags: ['gdpr'],
-    security: bearer,
-    middleware: [dpo] as const,
     request: {
-      params: Params,
       body: {
         required: true,
         content: {
@@ -161,7 +157,6 @@ export function subjectsRouter(deps: {
         description: 'Recorded; a previous grant for the purpose is withdrawn',
         content: { 'application/json': { schema: Consent } },
       },
-      ...errorResponses,
     },
   });
 
