@@ -12,8 +12,13 @@ import { llm, type stt, type tts, type VAD, voice } from '@livekit/agents';
 import type { Room } from '@livekit/rtc-node';
 import type { Logger } from '../../common/src/logger.ts';
 import { CallAgent, type ReplyBrain, type ScriptedReplyEvent } from './brains/reply-brain.ts';
+import { installLeakFreeRace } from './leak-free-race.ts';
 import type { AgentMetrics } from './metrics.ts';
 import type { TranscriptSegmentInput } from './transcript-uploader.ts';
+
+// Every session needs this before it reads a frame: without it @livekit/agents 1.9 keeps every audio frame of
+// a call in memory until the call ends (see leak-free-race.ts).
+installLeakFreeRace();
 
 export interface CallSettings {
   /** 'vad': Silero end of speech + `endpointSilenceMs`; 'stt': Riva's own endpointing. */

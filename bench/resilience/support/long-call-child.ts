@@ -14,7 +14,9 @@
  * for hours of audio would be the harness's memory, not the agent's; this test uses a looping caller and an
  * output that plays out and forgets, below. Prints `sample` JSON lines (after a forced GC) and a `result` line.
  */
+import { join } from 'node:path';
 import { ReadableStream } from 'node:stream/web';
+import { writeHeapSnapshot } from 'node:v8';
 import { voice } from '@livekit/agents';
 import { AudioFrame, dispose } from '@livekit/rtc-node';
 import { createCallSession } from '../../../agent/src/call-session.ts';
@@ -25,6 +27,8 @@ const SPEED = Number(process.env.SPEED ?? 1);
 const MINUTES = Number(process.env.MINUTES ?? 20);
 const SAMPLE_EVERY_MIN = Number(process.env.SAMPLE_EVERY_MIN ?? 1);
 const RIVA_URL = process.env.RIVA_URL ?? '';
+/** When set, a heap snapshot is written there at every sample (diagnostics: diff two to find what grows). */
+const HEAP_SNAPSHOT_DIR = process.env.HEAP_SNAPSHOT_DIR;
 const RATE = 16000;
 const FRAME = 320; // 20 ms
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -144,6 +148,8 @@ const sample = () => {
   gc();
   gc();
   const m = process.memoryUsage();
+  if (HEAP_SNAPSHOT_DIR)
+    writeHeapSnapshot(join(HEAP_SNAPSHOT_DIR, `call-${Math.round(input.audioMs / 1000)}s.heapsnapshot`));
   process.stdout.write(
     `${JSON.stringify({
       sample: true,
