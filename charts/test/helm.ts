@@ -18,7 +18,7 @@ export const KUBE_VERSION = '1.30.0';
 /** CRD APIs the scenarios need (Prometheus operator monitors, KEDA ScaledObject). */
 export const API_VERSIONS = ['monitoring.coreos.com/v1', 'keda.sh/v1alpha1'];
 
-/** A rendered Kubernetes object. Kind-specific fields are read through the typed views in policy.ts. */
+/** A rendered Kubernetes object. Kind-specific fields are read through the typed views in policy/. */
 export interface K8sObject {
   apiVersion: string;
   kind: string;

@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ciScenarios, type K8sObject, render, ScenarioRenders } from './helm.ts';
-import { checkAll, RULES, ruleById } from './policy.ts';
+import { checkAll, RULES, ruleById } from './policy/index.ts';
 
 const scenarios = ciScenarios();
 const rendered = new ScenarioRenders();
