@@ -21,13 +21,12 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import * as silero from '@livekit/agents-plugin-silero';
 import { dispose } from '@livekit/rtc-node';
 import { createScriptedBrain } from '../agent/src/brains/reply-brain.ts';
 import { loadFlowFile } from '../agent/src/brains/scripted-flow.ts';
 import { loadAgentConfig } from '../agent/src/config.ts';
 import { rivaSettingsFromConfig } from '../agent/src/riva.ts';
-import { callSettingsFromConfig, initAgentsLogger } from '../agent/src/runtime.ts';
+import { callSettingsFromConfig, initAgentsLogger, loadCallVad } from '../agent/src/runtime.ts';
 import { startLocalSpeechServer } from '../agent/src/simulate/local-speech-server.ts';
 import { readWavFile } from '../agent/src/simulate/wav.ts';
 import { createLogger } from '../common/src/logger.ts';
@@ -109,6 +108,8 @@ interface RunFigures {
   turnsAnswered: number;
   v2v: { p50: number | null; p95: number | null };
   endOfSpeechToFinal: { p50: number | null; p95: number | null };
+  endOfSpeechToTurnEnd: { p50: number | null; p95: number | null };
+  vadLag: { p50: number | null; p95: number | null };
   agentShare: { p50: number | null; p95: number | null };
   ttsFirstAudio: { p50: number | null; p95: number | null };
   loadAvg1m: number;
@@ -120,7 +121,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: 'error', service: 'bench' });
   const flow = loadFlowFile(`${root}/agent/flows/sample-flow.yaml`);
   const settings = callSettingsFromConfig(config);
-  const vad = await silero.VAD.load({ minSilenceDuration: settings.endpointSilenceMs, sampleRate: 16000 });
+  const vad = await loadCallVad(settings);
   const sample = readWavFile(`${root}/agent/assets/sample-caller.wav`);
   const [book, bye] = speechClips(sample);
   if (!book || !bye) throw new Error('sample caller: expected two utterances');
@@ -257,6 +258,8 @@ async function main(): Promise<void> {
       turnsAnswered: turns.filter((t) => t.voiceToVoiceMs !== null).length,
       v2v: pick((t) => t.voiceToVoiceMs),
       endOfSpeechToFinal: pick((t) => t.endOfSpeechToFinalMs),
+      endOfSpeechToTurnEnd: pick((t) => t.endOfSpeechToTurnEndMs),
+      vadLag: pick((t) => t.vadLagMs),
       agentShare: pick((t) => t.agentShareMs),
       ttsFirstAudio: pick((t) => t.ttsFirstAudioMs),
       loadAvg1m: round1(loadavg()[0] ?? 0),
@@ -281,6 +284,8 @@ function printTable(runs: RunFigures[]): void {
     'v2v p50',
     'v2v p95',
     'eos→final p95',
+    'vad lag p95',
+    'eos→turn end p95',
     'agent p95',
     'tts p95',
     'load',
@@ -296,6 +301,8 @@ function printTable(runs: RunFigures[]): void {
     String(r.v2v.p50 ?? '-'),
     String(r.v2v.p95 ?? '-'),
     String(r.endOfSpeechToFinal.p95 ?? '-'),
+    String(r.vadLag.p95 ?? '-'),
+    String(r.endOfSpeechToTurnEnd.p95 ?? '-'),
     String(r.agentShare.p95 ?? '-'),
     String(r.ttsFirstAudio.p95 ?? '-'),
     r.loadAvg1m.toFixed(1),

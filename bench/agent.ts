@@ -12,11 +12,11 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initializeLogger } from '@livekit/agents';
-import * as silero from '@livekit/agents-plugin-silero';
 import { dispose } from '@livekit/rtc-node';
 import { createScriptedBrain } from '../agent/src/brains/reply-brain.ts';
 import { loadFlowFile } from '../agent/src/brains/scripted-flow.ts';
 import type { CallSettings } from '../agent/src/call-session.ts';
+import { loadCallVad } from '../agent/src/runtime.ts';
 import { startLocalSpeechServer } from '../agent/src/simulate/local-speech-server.ts';
 import { runSimulatedCall, type SimulatedCallResult } from '../agent/src/simulate/simulated-call.ts';
 import { readWavFile } from '../agent/src/simulate/wav.ts';
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const flow = loadFlowFile(resolve(ROOT, 'agent/flows/sample-flow.yaml'));
   const brain = createScriptedBrain(flow);
   const caller = readWavFile(resolve(ROOT, 'agent/assets/sample-caller.wav'));
-  const vad = await silero.VAD.load({ minSilenceDuration: settings.endpointSilenceMs, sampleRate: 16000 });
+  const vad = await loadCallVad(settings);
   const riva = {
     url: speech.url,
     tls: false,

@@ -4,7 +4,6 @@
  * call session to the room, uploads the transcript, and ends the job when the call ends.
  */
 import { defineAgent, type JobContext, type JobProcess, type VAD } from '@livekit/agents';
-import * as silero from '@livekit/agents-plugin-silero';
 import { createLogger } from '../../common/src/logger.ts';
 import { createLlmBrain, createScriptedBrain, type ReplyBrain } from './brains/reply-brain.ts';
 import { loadFlowFile, type ScriptedFlow } from './brains/scripted-flow.ts';
@@ -13,7 +12,7 @@ import { type AgentConfig, loadAgentConfig } from './config.ts';
 import { createAgentMetrics } from './metrics.ts';
 import { startJobMetricsPush } from './metrics-server.ts';
 import { createRivaModels, rivaSettingsFromConfig } from './riva.ts';
-import { callSettingsFromConfig, initAgentsLogger } from './runtime.ts';
+import { callSettingsFromConfig, initAgentsLogger, loadCallVad } from './runtime.ts';
 import { TranscriptUploader } from './transcript-uploader.ts';
 import { checkJobRegion } from './worker-admission.ts';
 
@@ -58,10 +57,7 @@ function makeBrain(config: AgentConfig, flow: ScriptedFlow): ReplyBrain {
 export default defineAgent<ProcessData>({
   prewarm: async (proc: JobProcess<ProcessData>) => {
     const config = loadAgentConfig(process.env);
-    proc.userData.vad = await silero.VAD.load({
-      minSilenceDuration: config.ENDPOINT_SILENCE_MS,
-      sampleRate: 16000,
-    });
+    proc.userData.vad = await loadCallVad(callSettingsFromConfig(config));
   },
   entry: async (ctx: JobContext<ProcessData>) => {
     const config = loadAgentConfig(process.env);
@@ -96,9 +92,7 @@ export default defineAgent<ProcessData>({
 
     const flow = loadFlowFile(config.FLOW_FILE);
     const brain = makeBrain(config, flow);
-    const vad =
-      ctx.proc.userData.vad ??
-      (await silero.VAD.load({ minSilenceDuration: config.ENDPOINT_SILENCE_MS, sampleRate: 16000 }));
+    const vad = ctx.proc.userData.vad ?? (await loadCallVad(callSettingsFromConfig(config)));
     const { stt, tts } = createRivaModels(
       rivaSettingsFromConfig(
         config,

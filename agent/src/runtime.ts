@@ -5,6 +5,8 @@
  * Our logs never carry transcript text or phone numbers, so the framework's global pino logger is
  * replaced by one that drops every `lk.pii.*` field before it is written, at any level.
  */
+import type { VAD } from '@livekit/agents';
+import * as silero from '@livekit/agents-plugin-silero';
 import { pino } from 'pino';
 import type { CallSettings } from './call-session.ts';
 import type { AgentConfig } from './config.ts';
@@ -18,6 +20,11 @@ export function callSettingsFromConfig(config: AgentConfig): CallSettings {
     silencePromptMs: config.SILENCE_PROMPT_SECONDS * 1000,
     silenceReleaseMs: config.SILENCE_RELEASE_SECONDS * 1000,
   };
+}
+
+/** Silero VAD as every call uses it (16 kHz; end of speech after `endpointSilenceMs`). Load once per process. */
+export function loadCallVad(settings: Pick<CallSettings, 'endpointSilenceMs'>): Promise<VAD> {
+  return silero.VAD.load({ minSilenceDuration: settings.endpointSilenceMs, sampleRate: 16000 });
 }
 
 const LOGGER_KEY = Symbol.for('@livekit/agents:logger');

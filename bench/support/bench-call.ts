@@ -7,7 +7,13 @@
  *  - output: an agent frame is late when it arrives more than 40 ms after the previous frame of the same
  *    reply finished playing (an audible gap).
  * Turn latencies are measured against the caller audio itself (where its speech really ends), as the
- * harness does: end of speech -> final transcript, the agent's own share, TTS first audio, voice-to-voice.
+ * harness does. Voice-to-voice = end of turn + the agent's own share, where
+ *  - end of turn: end of speech -> the session commits the turn (the later of the final transcript and the
+ *    endpoint window, which runs from where Silero heard the speech end; `vadLag` is how far that is past the
+ *    real end);
+ *  - the agent's own share: turn committed -> first reply audio out (reply text, TTS request and its first
+ *    audio unless preemptive generation already had it, frames through the session to the output).
+ * End of speech -> final transcript (ASR) and TTS first audio (time to first byte) are reported beside them.
  */
 import { type ReadableStream, TransformStream } from 'node:stream/web';
 import { llm, type VAD, voice } from '@livekit/agents';
@@ -103,6 +109,10 @@ export interface TurnTiming {
   callerText: string;
   agentText: string;
   endOfSpeechToFinalMs: number | null;
+  /** End of speech -> turn committed by the session. */
+  endOfSpeechToTurnEndMs: number | null;
+  /** Where Silero put the end of speech, after the real one (the endpoint window starts there). */
+  vadLagMs: number | null;
   agentShareMs: number | null;
   ttsFirstAudioMs: number | null;
   voiceToVoiceMs: number | null;
@@ -156,6 +166,15 @@ export async function runBenchCall(o: BenchCallOptions): Promise<BenchCallResult
 
   const finals: Array<{ atMs: number; text: string }> = [];
   const replies: Array<{ text: string; startMs: number | null; ttsMs: number | null }> = [];
+  const turnEnds: Array<{ atMs: number; vadSpeechEndMs: number | null }> = [];
+  session.on(voice.AgentSessionEventTypes.MetricsCollected, (ev) => {
+    if (ev.metrics.type !== 'eou_metrics') return;
+    const lastSpeaking = ev.metrics.lastSpeakingTimeMs;
+    turnEnds.push({
+      atMs: clock.nowMs(),
+      vadSpeechEndMs: lastSpeaking ? lastSpeaking - clock.epochMs : null,
+    });
+  });
   session.on(voice.AgentSessionEventTypes.UserInputTranscribed, (ev) => {
     if (ev.isFinal && ev.transcript.trim() !== '')
       finals.push({ atMs: clock.nowMs(), text: ev.transcript.trim() });
@@ -208,7 +227,7 @@ export async function runBenchCall(o: BenchCallOptions): Promise<BenchCallResult
     callId: o.callId,
     endReason,
     durationMs: clock.nowMs(),
-    turns: buildTurns(speech, finals, replies),
+    turns: buildTurns(speech, finals, replies, turnEnds),
     finals: finals.map((f) => f.text),
     input: input.stats,
     output: output.stats,
@@ -220,6 +239,7 @@ function buildTurns(
   speech: Array<{ startMs: number; endMs: number }>,
   finals: Array<{ atMs: number; text: string }>,
   replies: Array<{ text: string; startMs: number | null; ttsMs: number | null }>,
+  turnEnds: Array<{ atMs: number; vadSpeechEndMs: number | null }>,
 ): TurnTiming[] {
   return speech.map((segment, i) => {
     const nextStart = speech[i + 1]?.startMs ?? Number.POSITIVE_INFINITY;
@@ -231,11 +251,15 @@ function buildTurns(
     const eos = last ? last.atMs - segment.endMs : null;
     const v2v = reply?.startMs != null ? reply.startMs - segment.endMs : null;
     const tts = reply?.ttsMs ?? null;
+    const turnEnd = turnEnds.find((t) => t.atMs >= segment.endMs && t.atMs < nextStart);
+    const toTurnEnd = turnEnd ? turnEnd.atMs - segment.endMs : null;
     return {
       callerText: own.map((f) => f.text).join(' '),
       agentText: reply?.text ?? '',
       endOfSpeechToFinalMs: eos,
-      agentShareMs: v2v !== null && eos !== null ? Math.max(0, v2v - Math.max(0, eos) - (tts ?? 0)) : null,
+      endOfSpeechToTurnEndMs: toTurnEnd,
+      vadLagMs: turnEnd?.vadSpeechEndMs != null ? turnEnd.vadSpeechEndMs - segment.endMs : null,
+      agentShareMs: v2v !== null && toTurnEnd !== null ? v2v - toTurnEnd : null,
       ttsFirstAudioMs: tts,
       voiceToVoiceMs: v2v,
     };

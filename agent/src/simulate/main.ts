@@ -9,7 +9,6 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as silero from '@livekit/agents-plugin-silero';
 import { dispose } from '@livekit/rtc-node';
 import { ConfigError } from '../../../common/src/config.ts';
 import { createLogger } from '../../../common/src/logger.ts';
@@ -17,7 +16,7 @@ import { createLlmBrain, createScriptedBrain, type ReplyBrain } from '../brains/
 import { FlowError, loadFlowFile } from '../brains/scripted-flow.ts';
 import { type AgentConfig, loadAgentConfig } from '../config.ts';
 import { rivaSettingsFromConfig } from '../riva.ts';
-import { callSettingsFromConfig, initAgentsLogger } from '../runtime.ts';
+import { callSettingsFromConfig, initAgentsLogger, loadCallVad } from '../runtime.ts';
 import { startLocalSpeechServer } from './local-speech-server.ts';
 import { buildSummary, formatLatencyTable, writeSimulationOutputs } from './report.ts';
 import { runSimulatedCall } from './simulated-call.ts';
@@ -77,7 +76,7 @@ async function main(): Promise<number> {
       `flow ${rel(flowFile)}, brain ${brain.kind}, Riva ${rivaUrl}${speechServer ? ' (local CPU speech server)' : ''}\n\n`,
   );
   try {
-    const vad = await silero.VAD.load({ minSilenceDuration: settings.endpointSilenceMs, sampleRate: 16000 });
+    const vad = await loadCallVad(settings);
     const result = await runSimulatedCall({
       caller,
       brain,

@@ -4,13 +4,13 @@
  */
 import { resolve } from 'node:path';
 import { initializeLogger, type VAD } from '@livekit/agents';
-import * as silero from '@livekit/agents-plugin-silero';
 import { createLogger, type Logger } from '../../../common/src/logger.ts';
 import { startSpeechServer } from '../../../speech-server/src/server.ts';
 import { createScriptedBrain, type ReplyBrain } from '../../src/brains/reply-brain.ts';
 import { loadFlowFile, type ScriptedFlow } from '../../src/brains/scripted-flow.ts';
 import type { CallSettings } from '../../src/call-session.ts';
 import type { RivaSettings } from '../../src/riva.ts';
+import { loadCallVad } from '../../src/runtime.ts';
 import {
   runSimulatedCall,
   type SimulatedCallOptions,
@@ -71,10 +71,7 @@ export async function startPipeline(): Promise<Pipeline> {
   await server.warmed;
   const flow = loadFlowFile(SAMPLE_FLOW);
   const brain = createScriptedBrain(flow);
-  const vad = await silero.VAD.load({
-    minSilenceDuration: testSettings.endpointSilenceMs,
-    sampleRate: 16000,
-  });
+  const vad = await loadCallVad(testSettings);
   const speechUrl = `127.0.0.1:${server.port}`;
   return {
     flow,

@@ -5,13 +5,12 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { VAD } from '@livekit/agents';
-import * as silero from '@livekit/agents-plugin-silero';
 import { createScriptedBrain, type ReplyBrain } from '../../../agent/src/brains/reply-brain.ts';
 import { loadFlowFile, type ScriptedFlow } from '../../../agent/src/brains/scripted-flow.ts';
 import type { CallSettings } from '../../../agent/src/call-session.ts';
 import { type AgentConfig, loadAgentConfig } from '../../../agent/src/config.ts';
 import { type RivaSettings, rivaSettingsFromConfig } from '../../../agent/src/riva.ts';
-import { callSettingsFromConfig, initAgentsLogger } from '../../../agent/src/runtime.ts';
+import { callSettingsFromConfig, initAgentsLogger, loadCallVad } from '../../../agent/src/runtime.ts';
 import { type MonoPcm16, readWavFile } from '../../../agent/src/simulate/wav.ts';
 import { createLogger, type Logger } from '../../../common/src/logger.ts';
 import { speechClips } from '../../support/bench-call.ts';
@@ -33,7 +32,7 @@ export async function callKit(): Promise<CallKit> {
   initAgentsLogger('error');
   const flow = loadFlowFile(`${ROOT}/agent/flows/sample-flow.yaml`);
   const settings = callSettingsFromConfig(config);
-  const vad = await silero.VAD.load({ minSilenceDuration: settings.endpointSilenceMs, sampleRate: 16000 });
+  const vad = await loadCallVad(settings);
   return {
     config,
     flow,
