@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- agent-capacity [--calls 1,5,10,20,40] [--riva minimal|speech-server]`
+ * `npm run bench -- agent-capacity [--calls 1,5,10,20,40] [--riva minimal|speech-server] [--frame-ms 20|10]`
  *
  * N concurrent simulated calls through the production call session (Riva STT/TTS plugins, Silero VAD,
  * scripted flow, default agent config), all in this one Node process, against a Riva-protocol server in a
@@ -45,11 +45,16 @@ const argValue = (name: string): string | undefined => {
 };
 const callCounts = (argValue('calls') ?? '1,5,10,20,40').split(',').map((s) => Number(s.trim()));
 const rivaMode = argValue('riva') ?? 'minimal';
+// Caller frame length: 20 ms as SIP packetises; 10 ms is what LiveKit's AudioStream hands a RoomIO session.
+const frameMs = Number(argValue('frame-ms') ?? 20);
 if (
   callCounts.some((n) => !Number.isInteger(n) || n < 1) ||
-  !['minimal', 'speech-server'].includes(rivaMode)
+  !['minimal', 'speech-server'].includes(rivaMode) ||
+  ![10, 20, 40].includes(frameMs)
 ) {
-  console.error('usage: agent-capacity [--calls 1,5,10,20,40] [--riva minimal|speech-server]');
+  console.error(
+    'usage: agent-capacity [--calls 1,5,10,20,40] [--riva minimal|speech-server] [--frame-ms 10|20|40]',
+  );
   process.exit(2);
 }
 
@@ -161,6 +166,7 @@ async function main(): Promise<void> {
         endpointSilenceMs: settings.endpointSilenceMs,
         rivaEndpointMs: riva.endpointMs,
         preemptiveGeneration: settings.preemptiveGeneration,
+        callerFrameMs: frameMs,
         lateThresholdMs: 40,
       },
       runs,
@@ -217,6 +223,7 @@ async function main(): Promise<void> {
             settings,
             vad,
             logger,
+            frameMs,
           });
         } finally {
           if (live === n) closeSteady();

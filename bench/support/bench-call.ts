@@ -32,7 +32,6 @@ import { findSpeechSegments, type MonoPcm16 } from '../../agent/src/simulate/wav
 import type { Logger } from '../../common/src/logger.ts';
 
 export const LATE_MS = 40;
-const FRAME_MS = 20;
 
 export interface FrameStats {
   frames: number;
@@ -47,8 +46,8 @@ export class MeteredCallerInput extends PacedCallerInput {
   readonly #originMs: number;
   #metered: ReadableStream<AudioFrame> | undefined;
 
-  constructor(clock: SimClock, audio: MonoPcm16) {
-    super(clock, audio);
+  constructor(clock: SimClock, audio: MonoPcm16, frameMs?: number) {
+    super(clock, audio, [], frameMs);
     this.#clock = clock;
     // The base class starts its frame clock in its constructor (ReadableStream start runs synchronously).
     this.#originMs = clock.nowMs();
@@ -58,7 +57,7 @@ export class MeteredCallerInput extends PacedCallerInput {
     this.#metered ??= super.stream.pipeThrough(
       new TransformStream<AudioFrame, AudioFrame>({
         transform: (frame, controller) => {
-          const lag = this.#clock.nowMs() - (this.#originMs + this.stats.frames * FRAME_MS);
+          const lag = this.#clock.nowMs() - (this.#originMs + this.stats.frames * this.frameMs);
           this.stats.frames++;
           if (lag > LATE_MS) this.stats.late++;
           if (lag > this.stats.maxLagMs) this.stats.maxLagMs = lag;
@@ -141,13 +140,15 @@ export interface BenchCallOptions {
   transcripts?: TranscriptSink;
   /** After the caller's audio is over and the agent is idle this long, the caller hangs up. */
   hangupGraceMs?: number;
+  /** Caller frame length (default 20 ms, SIP packetisation; LiveKit's AudioStream delivers 10 ms frames). */
+  frameMs?: number;
   maxDurationMs?: number;
   onStarted?: (call: CallSession) => void;
 }
 
 export async function runBenchCall(o: BenchCallOptions): Promise<BenchCallResult> {
   const clock = new SimClock();
-  const input = new MeteredCallerInput(clock, o.caller);
+  const input = new MeteredCallerInput(clock, o.caller, o.frameMs);
   const output = new MeteredAudioOutput(clock, 16000);
   const { stt, tts } = createRivaModels(o.riva);
   const call = createCallSession({

@@ -18,7 +18,8 @@ export class SimClock {
   }
 }
 
-const FRAME_MS = 20;
+/** Caller frame length by default: SIP's 20 ms packetisation. (LiveKit's AudioStream hands out 10 ms frames.) */
+export const CALLER_FRAME_MS = 20;
 
 /** A stretch of the caller's WAV fed without a pause, placed on the call timeline. */
 export interface FedRun {
@@ -38,6 +39,7 @@ export class PacedCallerInput extends voice.AudioInput {
   readonly runs: FedRun[] = [];
   readonly #clock: SimClock;
   readonly #frameSamples: number;
+  readonly frameMs: number;
   readonly #holds: number[];
   #started = false;
   #cursor = 0;
@@ -49,12 +51,13 @@ export class PacedCallerInput extends voice.AudioInput {
   #callerDoneAtMs: number | undefined;
   readonly callerDone: Promise<void>;
 
-  constructor(clock: SimClock, audio: MonoPcm16, holdAtSamples: number[] = []) {
+  constructor(clock: SimClock, audio: MonoPcm16, holdAtSamples: number[] = [], frameMs = CALLER_FRAME_MS) {
     super();
     this.#clock = clock;
     this.audio = audio;
+    this.frameMs = frameMs;
     this.#holds = [...holdAtSamples].sort((a, b) => a - b);
-    this.#frameSamples = Math.round((audio.sampleRate * FRAME_MS) / 1000);
+    this.#frameSamples = Math.round((audio.sampleRate * frameMs) / 1000);
     this.callerDone = new Promise((resolve) => {
       this.#onCallerDone = resolve;
     });
@@ -101,7 +104,7 @@ export class PacedCallerInput extends voice.AudioInput {
 
   #nextFrame(): AudioFrame {
     const data = new Int16Array(this.#frameSamples);
-    const atMs = this.#startedAtMs + this.#framesSent * FRAME_MS;
+    const atMs = this.#startedAtMs + this.#framesSent * this.frameMs;
     if (this.#started && !this.holding && this.#cursor < this.audio.samples.length) {
       const limit = Math.min(this.#holds[0] ?? Number.POSITIVE_INFINITY, this.#cursor + this.#frameSamples);
       const chunk = this.audio.samples.subarray(this.#cursor, limit);
@@ -155,9 +158,9 @@ export class PacedCallerInput extends voice.AudioInput {
             return;
           }
           // Catch up on an absolute clock: a late timer sends every frame that is due, so pacing never drifts.
-          const due = Math.floor((this.#clock.nowMs() - this.#startedAtMs) / FRAME_MS) + 1;
+          const due = Math.floor((this.#clock.nowMs() - this.#startedAtMs) / this.frameMs) + 1;
           while (this.#framesSent < due) controller.enqueue(this.#nextFrame());
-          const nextAt = this.#startedAtMs + this.#framesSent * FRAME_MS;
+          const nextAt = this.#startedAtMs + this.#framesSent * this.frameMs;
           this.#timer = setTimeout(tick, Math.max(1, nextAt - this.#clock.nowMs()));
         };
         tick();
