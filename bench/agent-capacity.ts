@@ -1,21 +1,3 @@
-/**
- * `npm run bench -- agent-capacity [--calls 1,5,10,20,40] [--riva minimal|speech-server] [--frame-ms 20|10]`
- *
- * N concurrent simulated calls through the production call session (Riva STT/TTS plugins, Silero VAD,
- * scripted flow, default agent config), all in this one Node process, against a Riva-protocol server in a
- * child process: by default the minimal server (bench/support/minimal-riva-server.ts: real protos and gRPC,
- * scripted transcripts, tone TTS) so that the CPU and memory measured here are the agent's own; with
- * `--riva speech-server`, the CPU speech server (PocketSphinx + flite) instead.
- *
- * Each call: greeting, then five caller turns (book, time, opening hours, cancel, goodbye) paced in real time,
- * the agent's replies played out on the call's clock, the call ended by the goodbye. Per N it reports agent
- * CPU per call (process.cpuUsage over the run / wall time / N, and over the window when all N were live),
- * RSS per call (peak − baseline before the run, / N), late caller frames and late agent frames (> 40 ms
- * behind their schedule), calls dropped, and voice-to-voice p50/p95 with its parts.
- * Prints a progress line every 2 s, a table, and one JSON line at the end.
- */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -28,15 +10,14 @@ import { loadAgentConfig } from '../agent/src/config.ts';
 import { rivaSettingsFromConfig } from '../agent/src/riva.ts';
 import { callSettingsFromConfig, initAgentsLogger, loadCallVad } from '../agent/src/runtime.ts';
 import { startLocalSpeechServer } from '../agent/src/simulate/local-speech-server.ts';
-import { readWavFile } from '../agent/src/simulate/wav.ts';
 import { createLogger } from '../common/src/logger.ts';
+import { type BenchCallResult, runBenchCall } from './support/bench-call.ts';
 import {
-  type BenchCallResult,
-  composeCaller,
-  percentile,
-  runBenchCall,
-  speechClips,
-} from './support/bench-call.ts';
+  benchCaller,
+  startMinimalRivaChild,
+  type TurnFigures,
+  turnFigures,
+} from './support/capacity-call.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const argValue = (name: string): string | undefined => {
@@ -61,38 +42,7 @@ if (
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 const MB = 1024 * 1024;
-const SCRIPT = [
-  'I would like to book an appointment',
-  'at ten in the morning',
-  'what are your opening hours',
-  'I want to cancel',
-  'goodbye',
-];
-
-async function startMinimalServer(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      `${root}/bench/support/minimal-riva-server.ts`,
-      '--serve',
-      '--script',
-      JSON.stringify(SCRIPT),
-    ],
-    { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  const [line] = (await once(child.stdout, 'data')) as [Buffer];
-  return {
-    url: line.toString().trim(),
-    stop: async () => {
-      child.stdin.end();
-      if (child.exitCode === null) await once(child, 'exit');
-    },
-  };
-}
-
-interface RunFigures {
+interface RunFigures extends TurnFigures {
   calls: number;
   wallS: number;
   cpuCoresPerCall: number;
@@ -108,15 +58,6 @@ interface RunFigures {
   outputLate: number;
   outputMaxLagMs: number;
   eventLoopDelayP99Ms: number;
-  callsDropped: number;
-  turns: number;
-  turnsAnswered: number;
-  v2v: { p50: number | null; p95: number | null };
-  endOfSpeechToFinal: { p50: number | null; p95: number | null };
-  endOfSpeechToTurnEnd: { p50: number | null; p95: number | null };
-  vadLag: { p50: number | null; p95: number | null };
-  agentShare: { p50: number | null; p95: number | null };
-  ttsFirstAudio: { p50: number | null; p95: number | null };
   loadAvg1m: number;
 }
 
@@ -127,20 +68,11 @@ async function main(): Promise<void> {
   const flow = loadFlowFile(`${root}/agent/flows/sample-flow.yaml`);
   const settings = callSettingsFromConfig(config);
   const vad = await loadCallVad(settings);
-  const sample = readWavFile(`${root}/agent/assets/sample-caller.wav`);
-  const [book, bye] = speechClips(sample);
-  if (!book || !bye) throw new Error('sample caller: expected two utterances');
-  const caller = composeCaller(sample.sampleRate, [
-    { clip: book, gapMs: 5500 },
-    { clip: book, gapMs: 5500 },
-    { clip: book, gapMs: 6500 },
-    { clip: book, gapMs: 5500 },
-    { clip: bye, gapMs: 1000 },
-  ]);
+  const caller = benchCaller();
   const maxCalls = Math.max(...callCounts);
   const server =
     rivaMode === 'minimal'
-      ? await startMinimalServer()
+      ? await startMinimalRivaChild()
       : await startLocalSpeechServer({ mode: 'child', maxStreams: 2 * maxCalls + 4 });
   const riva = rivaSettingsFromConfig(config, server.url, flow.boostPhrases());
   process.stdout.write(
@@ -237,11 +169,6 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     clearInterval(progress);
     loop.disable();
-    const turns = results.flatMap((r) => r.turns);
-    const pick = (f: (t: (typeof turns)[number]) => number | null) => {
-      const v = turns.map(f).filter((x): x is number => x !== null);
-      return { p50: round(percentile(v, 50)), p95: round(percentile(v, 95)) };
-    };
     const sum = (f: (r: BenchCallResult) => number) => results.reduce((a, r) => a + f(r), 0);
     const max = (f: (r: BenchCallResult) => number) => Math.max(0, ...results.map(f));
     const figures: RunFigures = {
@@ -260,15 +187,7 @@ async function main(): Promise<void> {
       outputLate: sum((r) => r.output.late),
       outputMaxLagMs: Math.round(max((r) => r.output.maxLagMs)),
       eventLoopDelayP99Ms: round1(loop.percentile(99) / 1e6),
-      callsDropped: results.filter((r) => r.endReason !== 'goodbye').length,
-      turns: turns.length,
-      turnsAnswered: turns.filter((t) => t.voiceToVoiceMs !== null).length,
-      v2v: pick((t) => t.voiceToVoiceMs),
-      endOfSpeechToFinal: pick((t) => t.endOfSpeechToFinalMs),
-      endOfSpeechToTurnEnd: pick((t) => t.endOfSpeechToTurnEndMs),
-      vadLag: pick((t) => t.vadLagMs),
-      agentShare: pick((t) => t.agentShareMs),
-      ttsFirstAudio: pick((t) => t.ttsFirstAudioMs),
+      ...turnFigures(results),
       loadAvg1m: round1(loadavg()[0] ?? 0),
     };
     process.stdout.write(
@@ -328,7 +247,6 @@ function machine() {
   };
 }
 
-const round = (v: number | null) => (v === null ? null : Math.round(v));
 const round1 = (v: number) => Math.round(v * 10) / 10;
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
 

@@ -14,6 +14,7 @@ const BENCHMARKS: Record<string, string> = {
   agent: 'bench/agent.ts',
   'control-api': 'bench/control-api.ts',
   'agent-capacity': 'bench/agent-capacity.ts',
+  'agent-processes': 'bench/agent-processes.ts',
 };
 
 const root = fileURLToPath(new URL('..', import.meta.url));
