@@ -6,7 +6,9 @@
  * events, VAD events). A native `Promise.race` subscribes to every contender and a promise never forgets its
  * subscribers, so each lap leaves a reaction on the long-lived abort promise that holds that lap's result: all
  * 50 audio frames a second of a call stay reachable until the call ends (measured: +4.7 MB heap and +2 MB
- * external a minute; see bench/resilience/long-call.resilience.test.ts).
+ * external a minute; see bench/resilience/long-call.resilience.test.ts). Upstream: livekit/agents-js#2046
+ * (open; the proposed fix, #2047, changes `readStream` only), the V8 behaviour behind it: nodejs/node#17469.
+ * Remove this module once the framework version in package.json no longer races against long-lived promises.
  *
  * `installLeakFreeRace()` replaces `ThrowsPromise.race` (the one class the framework races with, a subclass of
  * Promise) with a race that subscribes to each promise once, through a shared fan-out, and unsubscribes a race
