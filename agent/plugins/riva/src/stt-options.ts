@@ -57,6 +57,12 @@ export interface STTOptions {
   maxBufferedAudioMs: number;
   /** Send silence when no audio was sent for this long (Riva times idle streams out); 0 disables. */
   keepaliveIntervalMs: number;
+  /**
+   * Result watchdog: a stream owed a result (speech sent, or an utterance open) that gets no response of
+   * any kind for this long, in both wall time and sent audio, is stalled: it is cancelled and reopened
+   * with replay like a dropped one (reconnect reason `stalled`). Silence alone never trips it. 0 disables.
+   */
+  resultTimeoutMs: number;
   reconnect: ReconnectOptions;
   observer?: RivaObserver;
 }
@@ -80,6 +86,7 @@ export const defaultSTTOptions: Omit<STTOptions, 'connection'> = {
   replayBufferMs: 15_000,
   maxBufferedAudioMs: 30_000,
   keepaliveIntervalMs: 5_000,
+  resultTimeoutMs: 8_000,
   reconnect: { maxAttempts: Number.POSITIVE_INFINITY, initialDelayMs: 100, maxDelayMs: 5_000 },
 };
 
@@ -108,6 +115,7 @@ export function resolveSTTOptions(init: STTInit): STTOptions {
   check(L, 'replayBufferMs', o.replayBufferMs).int(0, 600_000);
   check(L, 'maxBufferedAudioMs', o.maxBufferedAudioMs).int(o.chunkMs, 3_600_000);
   check(L, 'keepaliveIntervalMs', o.keepaliveIntervalMs).int(0, 600_000);
+  check(L, 'resultTimeoutMs', o.resultTimeoutMs).int(0, 600_000);
   if (o.reconnect.maxAttempts !== Number.POSITIVE_INFINITY) {
     check(L, 'reconnect.maxAttempts', o.reconnect.maxAttempts).int(0, 1_000_000);
   }

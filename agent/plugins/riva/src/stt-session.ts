@@ -1,8 +1,8 @@
 /**
- * Keeps one logical recognition alive across many `StreamingRecognize` calls. A dropped, failed or
- * server-closed call is reopened with backoff and the audio since the last final is replayed into it, so
- * the caller's words survive. Only configuration-type errors on a stream that never worked, or running
- * out of `reconnect.maxAttempts`, end it.
+ * Keeps one logical recognition alive across many `StreamingRecognize` calls. A dropped, failed,
+ * server-closed or stalled (open but silent, see `ResultWatchdog`) call is reopened with backoff and the
+ * audio since the last final is replayed into it, so the caller's words survive. Only configuration-type
+ * errors on a stream that never worked, or running out of `reconnect.maxAttempts`, end it.
  *
  * Timeline: every chunk has a position in samples since the stream began. A call started when the
  * buffer's oldest chunk was at position P maps Riva's stream-local times t to P + t.
@@ -20,6 +20,7 @@ import type { RivaChannel } from './channel.ts';
 import { FATAL_CODES, statusName, statusOf, toAPIError } from './errors.ts';
 import { notify, type RivaObserver } from './observer.ts';
 import type { ReconnectOptions } from './stt-options.ts';
+import { ResultWatchdog } from './stt-watchdog.ts';
 
 type Call = ClientDuplexStream<StreamingRecognizeRequest, StreamingRecognizeResponse__Output>;
 
@@ -30,6 +31,8 @@ export interface RecognizerOptions {
   replayBufferMs: number;
   maxBufferedAudioMs: number;
   reconnect: ReconnectOptions;
+  /** A call owed a result gets none for this long (wall time and sent audio): reopened. 0 = off. */
+  resultTimeoutMs: number;
   observer: RivaObserver | undefined;
   /** A stream that lived this long counts as healthy even without results (resets the attempt count). */
   healthyAfterMs?: number;
@@ -38,13 +41,17 @@ export interface RecognizerOptions {
   onResult(result: StreamingRecognitionResult__Output, callStart: number): void;
 }
 
-type Outcome = { kind: 'ended'; healthy: boolean } | { kind: 'error'; error: unknown; healthy: boolean };
+type Outcome =
+  | { kind: 'ended'; healthy: boolean }
+  | { kind: 'error'; error: unknown; healthy: boolean }
+  | { kind: 'stalled'; healthy: boolean };
 
 export class Recognizer {
   readonly buffer: ReplayBuffer;
   readonly #o: RecognizerOptions;
   readonly #log = log().child({ plugin: 'riva', component: 'stt' });
   #call: Call | undefined;
+  #watchdog: ResultWatchdog | undefined;
   #callStart = 0;
   #inputEnded = false;
   #everHealthy = false;
@@ -76,7 +83,10 @@ export class Recognizer {
     const sentAt = call ? performance.now() : undefined;
     const dropped = this.buffer.push(chunk, sentAt);
     if (dropped > 0) notify(this.#o.observer, 'audioDropped', (dropped / this.#o.sampleRate) * 1000);
-    if (call) call.write({ audio_content: chunk });
+    if (call) {
+      call.write({ audio_content: chunk });
+      this.#watchdog?.onSent(chunk);
+    }
   }
 
   /** Forgets audio up to a position the server has finalized (it will not be replayed). */
@@ -88,6 +98,7 @@ export class Recognizer {
   endInput(): void {
     this.#inputEnded = true;
     this.#call?.end();
+    this.#watchdog?.onHalfClose();
   }
 
   async #loop(): Promise<void> {
@@ -112,16 +123,15 @@ export class Recognizer {
         }
       }
       const code = outcome.kind === 'error' ? statusOf(outcome.error) : Status.OK;
-      const reason = outcome.kind === 'error' ? statusName(code) : 'server_closed';
-      if (outcome.kind === 'error') notify(this.#o.observer, 'streamError', `asr.${reason}`);
+      const reason = { error: statusName(code), stalled: 'stalled', ended: 'server_closed' }[outcome.kind];
+      if (outcome.kind !== 'ended') notify(this.#o.observer, 'streamError', `asr.${reason}`);
       if (outcome.kind === 'error' && FATAL_CODES.has(code) && !this.#everHealthy) {
         // Wrong model/language, bad key, unsupported: a retry storm would only hide it.
         throw toAPIError(outcome.error, 'StreamingRecognize', this.#o.channel.target);
       }
       failures++;
       if (failures > reconnect.maxAttempts) {
-        const cause = outcome.kind === 'error' ? outcome.error : new Error('server ended the stream at once');
-        const last = toAPIError(cause, 'StreamingRecognize', this.#o.channel.target);
+        const last = toAPIError(this.#cause(outcome), 'StreamingRecognize', this.#o.channel.target);
         throw new APIConnectionError({
           message: `${last.message}; gave up after ${failures} attempts`,
           options: { retryable: false },
@@ -130,13 +140,26 @@ export class Recognizer {
       const delay = Math.min(reconnect.maxDelayMs, reconnect.initialDelayMs * 2 ** (failures - 1));
       const jittered = Math.round(delay * (0.8 + Math.random() * 0.4));
       this.#log.warn(
-        { target: this.#o.channel.target, code: Status[code], attempt: failures, delayMs: jittered },
+        {
+          target: this.#o.channel.target,
+          code: outcome.kind === 'stalled' ? 'STALLED' : Status[code],
+          attempt: failures,
+          delayMs: jittered,
+        },
         'riva recognition stream failed, reconnecting',
       );
       await sleep(failures === 1 ? Math.min(jittered, reconnect.initialDelayMs) : jittered, signal);
       if (signal.aborted) return;
       this.#reopen(reason);
     }
+  }
+
+  #cause(outcome: Outcome): unknown {
+    if (outcome.kind === 'error') return outcome.error;
+    if (outcome.kind === 'ended') return new Error('server ended the stream at once');
+    // A stall is a missed deadline: "failed: DEADLINE_EXCEEDED (stream stalled: no result for …)".
+    const details = `stream stalled: no result for ${this.#o.resultTimeoutMs} ms`;
+    return Object.assign(new Error(details), { code: Status.DEADLINE_EXCEEDED, details });
   }
 
   #reopen(reason: string): void {
@@ -165,22 +188,18 @@ export class Recognizer {
     this.#call = call;
     this.#callStart = this.buffer.start;
     const callStart = this.#callStart;
-    // Riva's contract: the first message carries only the config, every later one only audio.
-    call.write({ streaming_config: this.#o.config });
-    const now = performance.now();
-    for (const c of this.buffer.chunks()) {
-      c.sentAt = now;
-      call.write({ audio_content: c.data });
-    }
-    if (this.#inputEnded) call.end();
 
     return new Promise<Outcome>((resolve) => {
       let settled = false;
       const finish = (o: Outcome): void => {
         if (settled) return;
         settled = true;
+        watchdog.stop();
         signal.removeEventListener('abort', onAbort);
-        if (this.#call === call) this.#call = undefined;
+        if (this.#call === call) {
+          this.#call = undefined;
+          this.#watchdog = undefined;
+        }
         resolve(o);
       };
       const healthy = (): boolean =>
@@ -190,9 +209,26 @@ export class Recognizer {
         call.cancel();
         finish({ kind: 'ended', healthy: true });
       };
+      const watchdog = new ResultWatchdog({
+        timeoutMs: this.#o.resultTimeoutMs,
+        sampleRate: this.#o.sampleRate,
+        interimResults: this.#o.config.interim_results === true,
+        onStall: () => {
+          this.#log.warn(
+            { target: channel.target, resultTimeoutMs: this.#o.resultTimeoutMs },
+            'riva recognition stream stalled (open, but no result), reopening',
+          );
+          // Settle first: the CANCELLED error the cancel raises is then ignored.
+          finish({ kind: 'stalled', healthy: gotData });
+          call.cancel();
+        },
+      });
+      this.#watchdog = watchdog;
       signal.addEventListener('abort', onAbort, { once: true });
       call.on('data', (res: StreamingRecognizeResponse__Output) => {
+        if (settled) return;
         gotData = true;
+        watchdog.onResponse(res.results ?? []);
         for (const r of res.results ?? []) {
           try {
             this.#o.onResult(r, callStart);
@@ -203,6 +239,19 @@ export class Recognizer {
       });
       call.on('error', (error: Error) => finish({ kind: 'error', error, healthy: healthy() }));
       call.on('end', () => finish({ kind: 'ended', healthy: healthy() }));
+      // Riva's contract: the first message carries only the config, every later one only audio.
+      call.write({ streaming_config: this.#o.config });
+      const now = performance.now();
+      for (const c of this.buffer.chunks()) {
+        if (settled) return;
+        c.sentAt = now;
+        call.write({ audio_content: c.data });
+        watchdog.onSent(c.data);
+      }
+      if (this.#inputEnded && !settled) {
+        call.end();
+        watchdog.onHalfClose();
+      }
     });
   }
 }

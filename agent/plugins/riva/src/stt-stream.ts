@@ -72,6 +72,7 @@ export class SpeechStream extends stt.SpeechStream {
       replayBufferMs: o.replayBufferMs,
       maxBufferedAudioMs: o.maxBufferedAudioMs,
       reconnect: o.reconnect,
+      resultTimeoutMs: o.resultTimeoutMs,
       observer: o.observer,
       signal: this.abortSignal,
       onResult: (r, callStart) => this.#onResult(r, callStart),

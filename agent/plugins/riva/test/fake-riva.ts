@@ -28,6 +28,8 @@ export interface AsrStreamRecord {
   protocolErrors: string[];
   halfClosed: boolean;
   cancelled: boolean;
+  /** `performance.now()` when the scripted stall began (nothing more was sent on this stream). */
+  stalledAt: number | undefined;
 }
 
 export interface TtsRecord {
@@ -50,6 +52,11 @@ export interface FakeScript {
   asrKill?: { stream: number; afterMs: number; code?: grpc.status }[];
   /** ASR: end stream #n normally (server-side close) after `ms` of its audio. */
   asrServerClose?: { stream: number; afterMs: number }[];
+  /**
+   * ASR: stream #n (0-based) goes silent after sending `afterResults` results (counting only finals with
+   * `finals`): it keeps taking audio, never answers again and never ends, not even after the half-close.
+   */
+  asrStall?: { stream: number; afterResults: number; finals?: boolean }[];
   /** ASR: take this long to finish after the client's half-close (a busy server). */
   asrFinishDelayMs?: number;
   /** ASR: end every stream with OK straight away (a broken server or proxy). */
@@ -203,6 +210,7 @@ export class FakeRiva {
       protocolErrors: [],
       halfClosed: false,
       cancelled: false,
+      stalledAt: undefined,
     };
     this.asrStreams.push(rec);
     call.on('cancelled', () => {
@@ -238,10 +246,16 @@ export class FakeRiva {
     }
     const kill = s.asrKill?.find((k) => k.stream === index);
     const close = s.asrServerClose?.find((k) => k.stream === index);
+    const stall = s.asrStall?.find((k) => k.stream === index);
+    let counted = 0;
     let decoder: Decoder | undefined;
     const held: StreamingRecognizeResponse[] = [];
     const send = (r: NonNullable<StreamingRecognizeResponse['results']>[number]): void => {
-      if (done) return;
+      if (done || rec.stalledAt !== undefined) return;
+      if (stall && (!stall.finals || r.is_final) && counted++ >= stall.afterResults) {
+        rec.stalledAt = performance.now();
+        return;
+      }
       if (s.asrReplyAfterHalfClose) held.push({ results: [r] });
       else call.write({ results: [r] });
     };
@@ -284,8 +298,9 @@ export class FakeRiva {
     call.on('end', () => {
       rec.halfClosed = true;
       const finish = (): void => {
-        if (done) return;
+        if (done || rec.stalledAt !== undefined) return;
         decoder?.finish(send);
+        if (rec.stalledAt !== undefined) return;
         for (const h of held) call.write(h);
         done = true;
         call.end();

@@ -18,6 +18,9 @@ describe('option validation at construction', () => {
     [{ diarization: { maxSpeakers: 0 } }, '"diarization.maxSpeakers"'],
     [{ reconnect: { initialDelayMs: 500, maxDelayMs: 100 } }, '"reconnect.maxDelayMs"'],
     [{ keepaliveIntervalMs: -5 }, '"keepaliveIntervalMs"'],
+    [{ resultTimeoutMs: -1 }, '"resultTimeoutMs": expected an integer between 0 and 600000, got -1'],
+    [{ resultTimeoutMs: 2.5 }, '"resultTimeoutMs": expected an integer between 0 and 600000, got 2.5'],
+    [{ resultTimeoutMs: '8000' as unknown as number }, '"resultTimeoutMs"'],
     [{ customConfiguration: { a: 1 as unknown as string } }, '"customConfiguration.a"'],
   ])('STT rejects %j naming %s', (bad, name) => {
     expect(() => new STT({ connection, ...bad })).toThrow(`riva.STT: invalid option ${name}`);
@@ -47,6 +50,9 @@ describe('option validation at construction', () => {
     const s = new STT({ connection });
     const t = new TTS({ connection, sampleRate: 8000 });
     expect(s.capabilities.streaming).toBe(true);
+    expect(s.options.resultTimeoutMs).toBe(8000);
+    s.updateOptions({ resultTimeoutMs: 0 });
+    expect(s.options.resultTimeoutMs).toBe(0);
     expect(t.sampleRate).toBe(8000);
     expect(s.label).toBe('riva.STT');
     expect(t.provider).toBe('nvidia-riva');

@@ -212,3 +212,152 @@ describe('riva.STT resilience', () => {
     expect(c.finals).toEqual(['foxtrot']);
   });
 });
+
+/** Pushes 20 ms frames at `speed` × real time (the watchdog measures wall time and audio both). */
+async function talk(stream: stt.SpeechStream, pcm: Int16Array, speed = 2): Promise<void> {
+  const t0 = performance.now();
+  const frames = framesOf(pcm, 16000, [320]);
+  for (let i = 0; i < frames.length; i++) {
+    const wait = t0 + (i * 20) / speed - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    stream.pushFrame(frames[i]!);
+  }
+}
+
+/** Line noise well below speech level (RMS ~140, about -47 dBFS), deterministic. */
+function noise(ms: number): Int16Array {
+  const out = new Int16Array((16000 * ms) / 1000);
+  let x = 12345;
+  for (let i = 0; i < out.length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = ((x >>> 16) % 500) - 250;
+  }
+  return out;
+}
+
+function concat(...parts: Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+describe('riva.STT result watchdog (stream open, server silent)', () => {
+  const resultTimeoutMs = 300;
+
+  it('reopens a stream that stalls mid-utterance after ~resultTimeoutMs, replays it: no word lost', async () => {
+    // The server answers "alpha" and "alpha bravo", then takes audio forever without a word or an end.
+    const url = await server({ asrStall: [{ stream: 0, afterResults: 2 }] });
+    const { seen, observer } = recorder();
+    let reconnectAt = 0;
+    const reconnect = (r: string): void => {
+      reconnectAt = performance.now();
+      seen.reconnect.push(r);
+    };
+    const s = makeSTT(url, { resultTimeoutMs, observer: { ...observer, reconnect } });
+    // No endInput() in this test or the next: the input stays open, as in a live call, so the stall is
+    // found by the unanswered audio, not by the half-close.
+    const stream = s.stream();
+    const pcm = codedAudio(SENTENCE, 16000);
+    const talking = talk(stream, pcm);
+    // When the server's last answer ("alpha bravo") reached the client: owed time starts after it.
+    let lastAnswerAt = 0;
+    const c = await collect(stream, (x) => {
+      if (!lastAnswerAt && x.types.filter((t) => t === 'INTERIM_TRANSCRIPT').length === 2) {
+        lastAnswerAt = performance.now();
+      }
+      return x.finals.length === 1;
+    });
+    await talking;
+    expect(c.finals).toEqual([SENTENCE.join(' ')]);
+    expect(seen.reconnect).toEqual(['stalled']);
+    expect(seen.errors).toEqual(['asr.stalled']);
+    expect(seen.dropped).toEqual([]);
+    const [stalled, next] = fake!.asrStreams;
+    expect(stalled!.stalledAt).toBeDefined();
+    expect(stalled!.cancelled).toBe(true);
+    // No final had come, so the new stream got all the audio from the very first sample.
+    const sent = next!.chunkSizes.reduce((a, b) => a + b, 0);
+    expect(sent).toBe(Math.floor(pcm.length / 1600) * 3200);
+    expect(fake!.asrStreams.length).toBe(2);
+    // Reopened ~resultTimeoutMs after the first speech chunk sent after the last answer: never sooner
+    // (30 ms of slack for reading the event), not much later, and after the server went silent.
+    expect(reconnectAt - lastAnswerAt).toBeGreaterThan(resultTimeoutMs - 30);
+    expect(reconnectAt - lastAnswerAt).toBeLessThan(resultTimeoutMs + 1500);
+    expect(reconnectAt).toBeGreaterThan(stalled!.stalledAt!);
+  });
+
+  it('reopens when the final of an utterance never comes (its interims all arrived)', async () => {
+    // The first final goes through; the second is swallowed and the server goes silent for good.
+    const url = await server({ asrStall: [{ stream: 0, afterResults: 1, finals: true }] });
+    const { seen, observer } = recorder();
+    const stream = makeSTT(url, { resultTimeoutMs, observer }).stream();
+    const audio = concat(codedAudio(['golf', 'hotel'], 16000), codedAudio(SENTENCE, 16000, { tailMs: 1200 }));
+    const talking = talk(stream, audio);
+    const c = await collect(stream, (x) => x.finals.length === 2);
+    await talking;
+    expect(c.finals).toEqual(['golf hotel', SENTENCE.join(' ')]);
+    expect(seen.reconnect).toEqual(['stalled']);
+    // The new stream got everything after the first final (hotel ends at 560 ms + 300 ms of silence), the
+    // second utterance whole, and nothing before it. (No endInput: the last partial chunk stays unsent.)
+    const sent = fake!.asrStreams[1]!.chunkSizes.reduce((a, b) => a + b, 0);
+    expect(sent).toBe((Math.floor(audio.length / 1600) * 1600 - 0.86 * 16000) * 2);
+  });
+
+  it('a stream that gets only silence and line noise for 3 × resultTimeoutMs is not reopened', async () => {
+    // A server that never answers at all: silence is not owed a result, so nothing is wrong yet.
+    const url = await server({ asrStall: [{ stream: 0, afterResults: 0 }] });
+    const { seen, observer } = recorder();
+    // Keepalive on: idle gaps are filled with digital silence as in production (not faster than 150 ms,
+    // so none lands inside the paced word below).
+    const stream = makeSTT(url, { resultTimeoutMs, observer, keepaliveIntervalMs: 150 }).stream();
+    await talk(stream, noise(1000));
+    await new Promise((r) => setTimeout(r, 600));
+    expect(fake!.asrStreams.length).toBe(1);
+    expect(fake!.asrStreams[0]!.chunkSizes.length).toBeGreaterThanOrEqual(10);
+    expect(seen.reconnect).toEqual([]);
+    // The boundary: one word is owed an answer, and is recognized on the reopened stream.
+    const talking = talk(stream, codedAudio(['kilo'], 16000, { tailMs: 600 }));
+    const c = await collect(stream, (x) => x.finals.length === 1);
+    await talking;
+    expect(seen.reconnect).toEqual(['stalled']);
+    expect(c.finals).toEqual(['kilo']);
+  });
+
+  it('control: with resultTimeoutMs 0 the stalled utterance never arrives', async () => {
+    const url = await server({ asrStall: [{ stream: 0, afterResults: 2 }] });
+    const stream = makeSTT(url, { resultTimeoutMs: 0 }).stream();
+    const talking = talk(stream, codedAudio(SENTENCE, 16000), 4);
+    await expect(collect(stream, (x) => x.finals.length === 1, 1500)).rejects.toThrow('timeout');
+    await talking;
+    expect(fake!.asrStreams.length).toBe(1);
+  });
+
+  it('after the half-close the server owes the end of the stream: a silent one is reopened too', async () => {
+    const url = await server({ asrStall: [{ stream: 0, afterResults: 1 }] });
+    const { seen, observer } = recorder();
+    // Unpaced: all audio is sent and the call half-closed at once, so no audio follows the server's
+    // answer ("alpha"); what the silent stream owes is its end.
+    const c = await run(makeSTT(url, { resultTimeoutMs, observer }), codedAudio(SENTENCE, 16000));
+    expect(c.finals).toEqual([SENTENCE.join(' ')]);
+    expect(seen.reconnect).toEqual(['stalled']);
+    expect(c.errors).toEqual([]);
+  });
+
+  it('a server that stalls every stream before any result is not "healthy": maxAttempts applies', async () => {
+    const url = await server({
+      asrStall: [0, 1, 2].map((stream) => ({ stream, afterResults: 0 })),
+    });
+    const c = await run(
+      makeSTT(url, { resultTimeoutMs, reconnect: { maxAttempts: 1, initialDelayMs: 10, maxDelayMs: 20 } }),
+      codedAudio(['alpha'], 16000),
+    );
+    expect(fake!.asrStreams.length).toBe(2);
+    const err = c.errors[0] as APIError;
+    expect(err.message).toContain(`DEADLINE_EXCEEDED (stream stalled: no result for ${resultTimeoutMs} ms)`);
+    expect(err.message).toContain('gave up after 2 attempts');
+  });
+});
