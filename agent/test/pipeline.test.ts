@@ -58,6 +58,9 @@ describe('simulated call through the whole pipeline', () => {
         expect(l.voice_to_voice).not.toBeNull();
         expect(l.end_of_speech_to_final).not.toBeNull();
         expect(l.tts_first_audio).not.toBeNull();
+        // Voice-to-voice splits into the end of the turn and the agent's own share (each rounded).
+        expect(l.end_of_turn).not.toBeNull();
+        expect(Math.abs(l.end_of_turn! + l.reply! - l.voice_to_voice!)).toBeLessThanOrEqual(1);
         // The agent never speaks before the caller has finished. The upper bound is loose on purpose: on a
         // shared 2-core box the CPU recogniser alone can fall seconds behind; the benchmark measures latency.
         expect(l.voice_to_voice!).toBeGreaterThan(0);
@@ -73,8 +76,8 @@ describe('simulated call through the whole pipeline', () => {
       const paths = writeSimulationOutputs(dir, result, summary);
       const written = JSON.parse(readFileSync(paths.summary, 'utf8')) as typeof summary;
       expect(written.turns.map((t) => Object.keys(t.latency_ms).sort())).toEqual([
-        ['end_of_speech_to_final', 'reply', 'tts_first_audio', 'voice_to_voice'],
-        ['end_of_speech_to_final', 'reply', 'tts_first_audio', 'voice_to_voice'],
+        ['end_of_speech_to_final', 'end_of_turn', 'reply', 'tts_first_audio', 'voice_to_voice'],
+        ['end_of_speech_to_final', 'end_of_turn', 'reply', 'tts_first_audio', 'voice_to_voice'],
       ]);
       const agentWav = readWavFile(paths.agent);
       expect(agentWav.sampleRate).toBe(16000);

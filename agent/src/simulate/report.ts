@@ -71,6 +71,7 @@ export function writeSimulationOutputs(
 
 const COLUMNS: Array<[keyof TurnLatency, string]> = [
   ['end_of_speech_to_final', 'EOS→final'],
+  ['end_of_turn', 'EOS→turn end'],
   ['reply', 'reply'],
   ['tts_first_audio', 'TTS 1st audio'],
   ['voice_to_voice', 'voice-to-voice'],

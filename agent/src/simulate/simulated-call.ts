@@ -61,6 +61,9 @@ export interface TranscriptLine {
 
 export interface TurnLatency {
   end_of_speech_to_final: number | null;
+  /** End of caller speech → the session commits the turn (endpoint window from Silero's end of speech, final). */
+  end_of_turn: number | null;
+  /** The agent's own share: turn committed → first agent audio (reply, TTS unless preemptive, output). */
   reply: number | null;
   tts_first_audio: number | null;
   voice_to_voice: number | null;
@@ -153,6 +156,10 @@ export async function runSimulatedCall(options: SimulatedCallOptions): Promise<S
     const atMs = clock.nowMs();
     finals.push({ atMs, text: ev.transcript.trim() });
     emit({ atMs, speaker: 'caller', text: ev.transcript.trim() });
+  });
+  const turnEnds: number[] = [];
+  session.on(voice.AgentSessionEventTypes.MetricsCollected, (ev) => {
+    if (ev.metrics.type === 'eou_metrics') turnEnds.push(clock.nowMs());
   });
   session.on(voice.AgentSessionEventTypes.ConversationItemAdded, (ev) => {
     const item = ev.item;
@@ -247,7 +254,7 @@ export async function runSimulatedCall(options: SimulatedCallOptions): Promise<S
     const endMs = input.timelineMsOf(toSample(s.endMs));
     return startMs === undefined || endMs === undefined ? [] : [{ startMs, endMs }];
   });
-  const { greeting, turns } = buildTurns(speech, finals, replies);
+  const { greeting, turns } = buildTurns(speech, finals, replies, turnEnds);
   return {
     callId,
     endReason,
@@ -270,6 +277,7 @@ function buildTurns(
   speech: Array<{ startMs: number; endMs: number }>,
   finals: Array<{ atMs: number; text: string }>,
   replies: AssistantReply[],
+  turnEnds: number[],
 ): { greeting: SimulatedCallResult['greeting']; turns: TurnSummary[] } {
   const firstSpeech = speech[0]?.startMs ?? Number.POSITIVE_INFINITY;
   const greetingReply = replies.find((r) => r.startMs !== null && r.startMs < firstSpeech);
@@ -284,10 +292,9 @@ function buildTurns(
     const eosToFinal = lastFinal ? lastFinal.atMs - segment.endMs : null;
     const v2v = reply?.startMs != null ? reply.startMs - segment.endMs : null;
     const ttsFirst = reply?.ttsTtfbMs ?? null;
-    const agentShare =
-      v2v !== null && eosToFinal !== null
-        ? Math.max(0, v2v - Math.max(0, eosToFinal) - (ttsFirst ?? 0))
-        : null;
+    const turnEnd = turnEnds.find((at) => at >= segment.endMs && at < nextStart);
+    const endOfTurn = turnEnd !== undefined ? turnEnd - segment.endMs : null;
+    const agentShare = v2v !== null && endOfTurn !== null ? v2v - endOfTurn : null;
     return {
       caller_text: own.map((f) => f.text).join(' '),
       agent_text: reply?.text ?? '',
@@ -296,6 +303,7 @@ function buildTurns(
       interrupted: reply?.interrupted ?? false,
       latency_ms: {
         end_of_speech_to_final: round(eosToFinal),
+        end_of_turn: round(endOfTurn),
         reply: round(agentShare),
         tts_first_audio: round(ttsFirst),
         voice_to_voice: round(v2v),
