@@ -81,6 +81,7 @@ async function main(): Promise<void> {
     ttsVoice: 'English-US.Female-1',
     ttsSampleRate: 16000,
     endpointMs: 300,
+    resultTimeoutMs: 8000,
     preflight: true,
     boostPhrases: [],
   };

@@ -29,6 +29,11 @@ export const agentConfigSchema = z.object({
   /** Riva endpointing window: trailing silence (ms) after which the ASR closes an utterance. */
   RIVA_ENDPOINT_MS: envFields.positiveInt(300),
   /**
+   * A recognition stream owed a result (speech sent, or an utterance open) that answers nothing for this long
+   * is treated as stalled and reopened with replay; 0 turns the watchdog off.
+   */
+  RIVA_RESULT_TIMEOUT_MS: envFields.nonNegativeInt(8000).pipe(z.number().max(600_000)),
+  /**
    * Send the flow's intent patterns to Riva as boosted phrases. Off by default: on the CPU speech server
    * a boosted stream builds its own language model (seconds of start-up lag) and over-predicts the words.
    */

@@ -22,6 +22,8 @@ export interface RivaSettings {
   ttsSampleRate: number;
   /** Riva endpointing window (`stop_history`), ms. */
   endpointMs: number;
+  /** No result from a stream that owes one for this long: reopen it (0 = never). */
+  resultTimeoutMs: number;
   preflight: boolean;
   boostPhrases: string[];
 }
@@ -45,6 +47,7 @@ export function rivaSettingsFromConfig(
     ttsVoice: config.RIVA_TTS_VOICE,
     ttsSampleRate: config.RIVA_TTS_SAMPLE_RATE,
     endpointMs: config.RIVA_ENDPOINT_MS,
+    resultTimeoutMs: config.RIVA_RESULT_TIMEOUT_MS,
     preflight: config.RIVA_PREFLIGHT,
     boostPhrases,
   };
@@ -89,6 +92,7 @@ export function createRivaModels(settings: RivaSettings, metrics?: AgentMetrics)
       stopHistoryEouMs: Math.max(100, Math.round(settings.endpointMs * 0.6)),
     },
     preflightOnEou: settings.preflight,
+    resultTimeoutMs: settings.resultTimeoutMs,
     observer,
   });
   const tts = new TTS({

@@ -46,6 +46,7 @@ export function rivaSettings(url: string, _flow?: ScriptedFlow): RivaSettings {
     ttsVoice: 'English-US.Female-1',
     ttsSampleRate: 16000,
     endpointMs: 300,
+    resultTimeoutMs: 8000,
     preflight: true,
     boostPhrases: [],
   };
