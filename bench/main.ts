@@ -5,8 +5,9 @@
  * out/bench/results.json.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { compareFiles, formatChanges } from './compare.ts';
 
 const BENCHMARKS: Record<string, string> = {
   'riva-client': 'bench/riva-client.ts',
@@ -19,12 +20,33 @@ const BENCHMARKS: Record<string, string> = {
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
-const names = args.filter((a) => !a.startsWith('-') && a in BENCHMARKS);
-const unknown = args.filter((a) => !a.startsWith('-') && !(a in BENCHMARKS) && !a.includes('='));
-const passThrough = args.filter((a) => a.startsWith('-'));
+// Names pick benchmarks; every `--flag [value]` is passed to each of them, except the runner's own
+// `--baseline FILE` (compare with a saved results file) and `--save-baseline FILE`.
+const names: string[] = [];
+const unknown: string[] = [];
+const passThrough: string[] = [];
+let baselinePath: string | undefined;
+let saveBaselinePath: string | undefined;
+for (let i = 0; i < args.length; i++) {
+  const arg = args[i]!;
+  const next = args[i + 1];
+  const value = next !== undefined && !next.startsWith('-') && !(next in BENCHMARKS) ? next : undefined;
+  if (arg === '--baseline' || arg === '--save-baseline') {
+    if (!value) unknown.push(`${arg} needs a file`);
+    else if (arg === '--baseline') baselinePath = value;
+    else saveBaselinePath = value;
+    i += value ? 1 : 0;
+  } else if (arg.startsWith('-')) {
+    passThrough.push(arg, ...(value ? [value] : []));
+    i += value ? 1 : 0;
+  } else if (arg in BENCHMARKS) names.push(arg);
+  else unknown.push(arg);
+}
 if (unknown.length > 0 || args.includes('--help')) {
   console.error(
-    `usage: npm run bench -- [${Object.keys(BENCHMARKS).join('|')}] ... [--flags passed to each]`,
+    `usage: npm run bench -- [${Object.keys(BENCHMARKS).join('|')}] ... [--flag value ...] ` +
+      '[--baseline FILE] [--save-baseline FILE]' +
+      (unknown.length > 0 ? `\nnot understood: ${unknown.join(', ')}` : ''),
   );
   process.exit(unknown.length > 0 ? 2 : 0);
 }
@@ -61,5 +83,16 @@ for (const name of selected) {
 mkdirSync(`${root}/out/bench`, { recursive: true });
 writeFileSync(`${root}/out/bench/results.json`, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nbench: wrote out/bench/results.json (${selected.join(', ')})`);
+if (saveBaselinePath) {
+  writeFileSync(saveBaselinePath, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`bench: saved these results as the baseline ${saveBaselinePath}`);
+}
+let regressed = false;
+if (baselinePath) {
+  const baseline = JSON.parse(readFileSync(baselinePath, 'utf8')) as Parameters<typeof compareFiles>[0];
+  const changes = compareFiles(baseline, results as Parameters<typeof compareFiles>[1]);
+  console.log(formatChanges(changes));
+  regressed = changes.some((c) => c.regression);
+}
 const failed = Object.entries(results).filter(([, r]) => (r as { exitCode: number }).exitCode !== 0);
-process.exit(failed.length > 0 ? 1 : 0);
+process.exit(failed.length > 0 || regressed ? 1 : 0);
