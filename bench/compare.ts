@@ -63,7 +63,7 @@ export function directionOf(path: string): Direction | undefined {
   if (/loadavg|wall|iterations|target|threshold|frames$|^turns$|^seconds$|connections|count$/.test(leaf))
     return undefined;
   if (/persecond|persec|rps|throughput|held|speed|answered/.test(leaf)) return 'higher';
-  if (/^p\d\d(ms)?$|ms$|mb|core|cpu|rtf|late|dropped|lost|duplicated|lag|errors?$|fivexx/.test(leaf))
+  if (/p\d\d(ms)?$|ms$|msper|mb|core|cpu|rtf|late|dropped|lost|duplicated|lag|errors?$|fivexx/.test(leaf))
     return 'lower';
   return undefined;
 }

@@ -289,11 +289,11 @@ async function main(): Promise<void> {
     row('ASR final latency (ms)', asr.raw, asr.plugin),
   ];
   const cpu = {
-    sttRawMsPerAudioSec: (cpuRawStt / audioSec).toFixed(3),
-    sttPluginMsPerAudioSec: (cpuPluginStt / audioSec).toFixed(3),
-    sttPlugin48kMsPerAudioSec: (cpuPluginStt48 / audioSec).toFixed(3),
-    ttsRawMsPerAudioSec: (cpuRawTts / ttsAudioSec).toFixed(3),
-    ttsPluginMsPerAudioSec: (cpuPluginTts / ttsAudioSec).toFixed(3),
+    sttRawMsPerAudioSec: fixed(cpuRawStt / audioSec, 3),
+    sttPluginMsPerAudioSec: fixed(cpuPluginStt / audioSec, 3),
+    sttPlugin48kMsPerAudioSec: fixed(cpuPluginStt48 / audioSec, 3),
+    ttsRawMsPerAudioSec: fixed(cpuRawTts / ttsAudioSec, 3),
+    ttsPluginMsPerAudioSec: fixed(cpuPluginTts / ttsAudioSec, 3),
   };
   console.log('');
   console.log(
@@ -369,17 +369,25 @@ function row(name: string, rawMs: number[], pluginMs: number[]) {
   const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   return {
     name,
-    rawP50: pct(rawMs, 50).toFixed(3),
-    pluginP50: pct(pluginMs, 50).toFixed(3),
-    rawP90: pct(rawMs, 90).toFixed(3),
-    pluginP90: pct(pluginMs, 90).toFixed(3),
+    rawP50: fixed(pct(rawMs, 50), 3),
+    pluginP50: fixed(pct(pluginMs, 50), 3),
+    rawP90: fixed(pct(rawMs, 90), 3),
+    pluginP90: fixed(pct(pluginMs, 90), 3),
     // Median of per-round differences: rounds are interleaved, so load drift cancels out.
-    overheadP50: pct(
-      pluginMs.map((p, i) => p - rawMs[i]!),
-      50,
-    ).toFixed(3),
-    overheadMean: (mean(pluginMs) - mean(rawMs)).toFixed(3),
+    overheadP50: fixed(
+      pct(
+        pluginMs.map((p, i) => p - rawMs[i]!),
+        50,
+      ),
+      3,
+    ),
+    overheadMean: fixed(mean(pluginMs) - mean(rawMs), 3),
   };
+}
+
+/** A number rounded to `digits` decimals (kept a number so the JSON line can be compared). */
+function fixed(v: number, digits: number): number {
+  return Number(v.toFixed(digits));
 }
 
 async function cpuOf(fn: () => Promise<void>): Promise<number> {
