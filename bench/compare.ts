@@ -60,7 +60,11 @@ export function directionOf(path: string): Direction | undefined {
   const leaf = (path.split('.').at(-1) ?? '').replace(/\[.*\]$/, '').toLowerCase();
   const inSetup = /(^|\.)(machine|settings)\./i.test(path);
   if (inSetup || LEVEL_KEYS.includes(leaf)) return undefined;
-  if (/loadavg|wall|iterations|target|threshold|frames$|^turns$|^seconds$|connections|count$/.test(leaf))
+  if (
+    /loadavg|wall|iterations|target|threshold|frames$|^turns$|^seconds$|^cores$|^cpus$|connections|count$/.test(
+      leaf,
+    )
+  )
     return undefined;
   if (/persecond|persec|rps|throughput|held|speed|answered/.test(leaf)) return 'higher';
   if (/p\d\d(ms)?$|ms$|msper|mb|core|cpu|rtf|late|dropped|lost|duplicated|lag|errors?$|fivexx/.test(leaf))
