@@ -71,6 +71,15 @@ export const agentConfigSchema = z.object({
   /** Extra host names (or `.suffix`es) accepted as EU-resident, e.g. an EU LiveKit Cloud project host. */
   ALLOWED_ENDPOINT_HOSTS: envFields.list([]),
   MAX_CONCURRENT_CALLS: envFields.positiveInt(10),
+  /**
+   * CPU utilisation (fraction of what this worker may use, last ~5 s) at which it takes no more calls:
+   * load = max(calls / MAX_CONCURRENT_CALLS, cpu / MAX_CPU_LOAD).
+   */
+  MAX_CPU_LOAD: z.coerce
+    .number({ message: 'expected a fraction such as 0.8' })
+    .gt(0, { message: 'expected a fraction above 0 and at most 1, such as 0.8' })
+    .max(1, { message: 'expected a fraction above 0 and at most 1, such as 0.8' })
+    .default(0.8),
   DRAIN_TIMEOUT_SECONDS: envFields.positiveInt(600),
   METRICS_PORT: envFields.port(9100),
   LOG_LEVEL: envFields.logLevel(),

@@ -2,7 +2,8 @@
  * The LiveKit worker: `npm run agent -- start | dev | console --connect-addr host:port`.
  *
  * Registers under AGENT_NAME for explicit dispatch (the control API dispatches each call), admits
- * jobs by active calls against MAX_CONCURRENT_CALLS and by the EU region guard, serves metrics and
+ * jobs by active calls against MAX_CONCURRENT_CALLS, by CPU load against MAX_CPU_LOAD and by the EU
+ * region guard, serves metrics and
  * health on METRICS_PORT, and on SIGTERM stops taking jobs and lets live calls finish for up to
  * DRAIN_TIMEOUT_SECONDS (the framework's `start` mode drains, then exits 143). Each call runs in a
  * forked process that loads `job.ts`.
@@ -12,6 +13,7 @@ import { cli, ServerOptions } from '@livekit/agents';
 import { ConfigError } from '../../common/src/config.ts';
 import { createLogger } from '../../common/src/logger.ts';
 import { loadAgentConfig } from './config.ts';
+import { createCpuLoadSampler } from './cpu-load.ts';
 import { createAgentMetrics } from './metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { checkRegion } from './region-guard.ts';
@@ -51,8 +53,11 @@ async function main(): Promise<void> {
   }
 
   const metrics = createAgentMetrics({ collectDefault: true });
-  const admission = createAdmission({ config, metrics, logger });
+  // CPU utilisation over the last ~5 s (the container's quota under cgroup v2, else the machine).
+  const cpu = runsWorker ? createCpuLoadSampler() : undefined;
+  const admission = createAdmission({ config, metrics, logger, cpuLoad: cpu?.load });
   if (runsWorker) {
+    logger.info({ ...cpu?.describe(), maxCpuLoad: config.MAX_CPU_LOAD }, 'cpu load sampling');
     const server = await startMetricsServer({
       port: config.METRICS_PORT,
       registry: metrics.registry,
@@ -60,9 +65,11 @@ async function main(): Promise<void> {
       isReady: () => !admission.draining,
     });
     logger.info({ port: server.port }, 'metrics listening');
-    // The framework drains on SIGTERM in `start`; this only flips readiness so no new traffic is routed here.
+    // The framework drains on SIGTERM in `start`; this flips readiness so no new traffic is routed here.
     process.once('SIGTERM', () => {
       admission.setDraining();
+      // A draining worker reports itself full and takes no job: the CPU figure is no longer used.
+      cpu?.stop();
       logger.info(
         { activeCalls: admission.activeCalls(), drainSeconds: config.DRAIN_TIMEOUT_SECONDS },
         'draining',
@@ -76,7 +83,8 @@ async function main(): Promise<void> {
       agentName: config.AGENT_NAME,
       requestFunc: admission.requestFunc,
       loadFunc: admission.loadFunc,
-      // Full exactly when active calls reach the configured capacity (load = active / capacity).
+      // Full exactly when active calls reach capacity or the CPU reaches MAX_CPU_LOAD
+      // (load = max(active / capacity, cpu / MAX_CPU_LOAD)).
       loadThreshold: 1,
       drainTimeout: config.DRAIN_TIMEOUT_SECONDS * 1000,
       // One process per call; keep one warm so a call starts without loading Silero first.

@@ -24,6 +24,7 @@ export type CallEvent =
   | 'interrupted'
   | 'job_accepted'
   | 'job_rejected_capacity'
+  | 'job_rejected_cpu'
   | 'job_rejected_region';
 
 /** Error kinds counted in `agent_errors_total{kind}` (no free text: labels stay low-cardinality). */
@@ -49,6 +50,7 @@ export interface AgentMetrics {
   readonly rivaReconnects: Counter<string>;
   readonly audioDroppedSeconds: Counter<string>;
   readonly activeCalls: Gauge<string>;
+  readonly cpuLoad: Gauge<string>;
   callEvent(event: CallEvent): void;
   error(kind: ErrorKind): void;
 }
@@ -96,6 +98,12 @@ export function createAgentMetrics(
       help: 'Caller audio dropped because a bounded buffer was full',
     }),
     activeCalls: gauge(registry, { name: 'agent_active_calls', help: 'Calls in progress on this worker' }),
+    cpuLoad: gauge(registry, {
+      name: 'agent_cpu_load',
+      help: 'CPU utilisation available to this worker (0..1, last ~5 s) as admission sees it',
+      // Job processes push this gauge unset (0); the worker's own value is the one that counts.
+      aggregator: 'max',
+    }),
     callEvent(event) {
       callEvents.inc({ event });
     },

@@ -1,8 +1,9 @@
 /**
- * Which jobs the worker takes: not past MAX_CONCURRENT_CALLS (real load, not only CPU), not while
- * draining, and only from allowed regions with every configured endpoint on the EU allow-list.
- * `loadFunc` reports active calls / capacity so LiveKit stops dispatching here at capacity;
- * `requestFunc` re-checks at accept time because load reports are only sent every 2.5 s.
+ * Which jobs the worker takes: not past MAX_CONCURRENT_CALLS, not with the CPU at MAX_CPU_LOAD (a shared or
+ * noisy host can run out of CPU before it runs out of call slots), not while draining, and only from allowed
+ * regions with every configured endpoint on the EU allow-list. `loadFunc` reports
+ * max(active calls / capacity, CPU load / MAX_CPU_LOAD), capped at 1, so LiveKit stops dispatching here when
+ * either is full; `requestFunc` re-checks at accept time because load reports are only sent every 2.5 s.
  */
 import type { AgentServer, JobRequest } from '@livekit/agents';
 import type { Logger } from '../../common/src/logger.ts';
@@ -57,6 +58,8 @@ export function createAdmission(deps: {
   config: AgentConfig;
   metrics: AgentMetrics;
   logger: Logger;
+  /** CPU utilisation 0..1 (cpu-load.ts), undefined while unknown; without it only calls count. */
+  cpuLoad?: () => number | undefined;
 }): Admission {
   const { config, metrics, logger } = deps;
   let worker: AgentServer | undefined;
@@ -64,14 +67,38 @@ export function createAdmission(deps: {
   // Jobs accepted since the last load report, so two quick dispatches cannot both take the last slot.
   let acceptedSinceReport = 0;
   const activeCalls = () => (worker?.activeJobs.length ?? 0) + acceptedSinceReport;
+  const cpuLoad = (): number | undefined => {
+    try {
+      const load = deps.cpuLoad?.();
+      return load !== undefined && Number.isFinite(load) ? load : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const refusal = (cpu: number | undefined): 'draining' | 'calls' | 'cpu' | undefined => {
+    if (draining) return 'draining';
+    if (activeCalls() >= config.MAX_CONCURRENT_CALLS) return 'calls';
+    if (cpu !== undefined && cpu >= config.MAX_CPU_LOAD) return 'cpu';
+    return undefined;
+  };
 
   return {
     async requestFunc(job: JobRequest) {
       const jobId = job.id;
-      if (draining || activeCalls() >= config.MAX_CONCURRENT_CALLS) {
-        metrics.callEvent('job_rejected_capacity');
+      const cpu = cpuLoad();
+      const reason = refusal(cpu);
+      if (reason) {
+        metrics.callEvent(reason === 'cpu' ? 'job_rejected_cpu' : 'job_rejected_capacity');
         logger.info(
-          { jobId, activeCalls: activeCalls(), capacity: config.MAX_CONCURRENT_CALLS, draining },
+          {
+            jobId,
+            reason,
+            activeCalls: activeCalls(),
+            capacity: config.MAX_CONCURRENT_CALLS,
+            cpuLoad: cpu,
+            maxCpuLoad: config.MAX_CPU_LOAD,
+            draining,
+          },
           'job refused: at capacity',
         );
         await job.reject();
@@ -101,7 +128,10 @@ export function createAdmission(deps: {
       acceptedSinceReport = 0;
       const active = server.activeJobs.length;
       metrics.activeCalls.set(active);
-      return draining ? 1 : Math.min(1, active / config.MAX_CONCURRENT_CALLS);
+      const cpu = cpuLoad();
+      if (cpu !== undefined) metrics.cpuLoad.set(cpu);
+      if (draining) return 1;
+      return Math.min(1, Math.max(active / config.MAX_CONCURRENT_CALLS, (cpu ?? 0) / config.MAX_CPU_LOAD));
     },
     activeCalls,
     setDraining() {

@@ -24,3 +24,17 @@ describe('agent config: Riva result watchdog', () => {
     }
   });
 });
+
+describe('agent config: MAX_CPU_LOAD', () => {
+  it('defaults to 0.8 and accepts a fraction above 0 up to 1', () => {
+    expect(loadAgentConfig({}).MAX_CPU_LOAD).toBe(0.8);
+    expect(loadAgentConfig({ MAX_CPU_LOAD: '1' }).MAX_CPU_LOAD).toBe(1);
+    expect(loadAgentConfig({ MAX_CPU_LOAD: '0.65' }).MAX_CPU_LOAD).toBe(0.65);
+  });
+
+  it('rejects 0, negatives, more than 1, percentages and words with the field named', () => {
+    for (const bad of ['0', '-0.5', '1.2', '80', '80%', 'high', 'Infinity']) {
+      expect(() => loadAgentConfig({ MAX_CPU_LOAD: bad })).toThrow(/MAX_CPU_LOAD: expected a fraction/);
+    }
+  });
+});

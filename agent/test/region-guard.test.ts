@@ -1,7 +1,7 @@
 /**
  * EU residency and admission: jobs from non-EU regions or with non-EU endpoints are refused (log +
- * metric), jobs past capacity are refused, an EU job is accepted. Uses the worker's real requestFunc
- * and loadFunc with JobRequest objects built from LiveKit's protocol messages.
+ * metric), jobs past capacity (calls or CPU) are refused, an EU job is accepted. Uses the worker's real
+ * requestFunc and loadFunc with JobRequest objects built from LiveKit's protocol messages.
  */
 import { type AgentServer, JobRequest } from '@livekit/agents';
 // @livekit/protocol is the message package @livekit/agents itself is built on (same installed version).
@@ -49,7 +49,7 @@ async function counterValue(metrics: ReturnType<typeof createAgentMetrics>, even
   return json.values.find((v) => v.labels.event === event)?.value ?? 0;
 }
 
-function setup(env: Record<string, string> = {}) {
+function setup(env: Record<string, string> = {}, cpuLoad?: () => number | undefined) {
   const lines: string[] = [];
   const config: AgentConfig = loadAgentConfig({ ...baseEnv, ...env });
   const metrics = createAgentMetrics();
@@ -58,7 +58,7 @@ function setup(env: Record<string, string> = {}) {
     service: 'agent-test',
     destination: { write: (l: string) => lines.push(l) } as unknown as NodeJS.WritableStream,
   });
-  return { admission: createAdmission({ config, metrics, logger }), metrics, lines };
+  return { admission: createAdmission({ config, metrics, logger, cpuLoad }), metrics, lines };
 }
 
 describe('EU region guard', () => {
@@ -153,5 +153,65 @@ describe('admission by load', () => {
     const { request, outcome } = jobRequest({});
     await admission.requestFunc(request);
     expect(outcome.rejected).toBe(true);
+  });
+
+  it('refuses a job and reports full load when the CPU is at MAX_CPU_LOAD, with calls to spare', async () => {
+    let cpu = 0.85;
+    const { admission, metrics, lines } = setup(
+      { MAX_CONCURRENT_CALLS: '10', MAX_CPU_LOAD: '0.8' },
+      () => cpu,
+    );
+    const worker = { activeJobs: [{}] } as unknown as AgentServer;
+    expect(await admission.loadFunc(worker)).toBe(1);
+    expect((await metrics.cpuLoad.get()).values[0]?.value).toBe(0.85);
+    const { request, outcome } = jobRequest({ roomRegion: 'eu-central' });
+    await admission.requestFunc(request);
+    expect(outcome).toEqual({ accepted: false, rejected: true });
+    expect(await counterValue(metrics, 'job_rejected_cpu')).toBe(1);
+    expect(await counterValue(metrics, 'job_rejected_capacity')).toBe(0);
+    const refusal = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'job refused: at capacity');
+    expect(refusal).toMatchObject({ reason: 'cpu', cpuLoad: 0.85, maxCpuLoad: 0.8, jobId: 'AJ_test' });
+
+    // Exactly at the limit is full too; below it the job is taken again.
+    cpu = 0.8;
+    expect(await admission.loadFunc(worker)).toBe(1);
+    cpu = 0.4;
+    const next = jobRequest({});
+    await admission.requestFunc(next.request);
+    expect(next.outcome.accepted).toBe(true);
+  });
+
+  it('lets calls govern while the CPU is below its limit, and reports the larger share', async () => {
+    let cpu: number | undefined = 0.2;
+    const { admission, metrics } = setup({ MAX_CONCURRENT_CALLS: '4', MAX_CPU_LOAD: '0.8' }, () => cpu);
+    // 2 of 4 calls (0.5) outweighs 0.2 / 0.8 (0.25).
+    expect(await admission.loadFunc({ activeJobs: [{}, {}] } as unknown as AgentServer)).toBe(0.5);
+    // 1 of 4 calls (0.25) is outweighed by 0.6 / 0.8 (0.75).
+    cpu = 0.6;
+    expect(await admission.loadFunc({ activeJobs: [{}] } as unknown as AgentServer)).toBeCloseTo(0.75, 10);
+    // Not known yet (fewer than two samples): calls alone.
+    cpu = undefined;
+    expect(await admission.loadFunc({ activeJobs: [{}] } as unknown as AgentServer)).toBe(0.25);
+    cpu = 0.3;
+    expect(await admission.loadFunc({ activeJobs: [{}, {}, {}, {}] } as unknown as AgentServer)).toBe(1);
+    const { request, outcome } = jobRequest({});
+    await admission.requestFunc(request);
+    expect(outcome.rejected).toBe(true);
+    expect(await counterValue(metrics, 'job_rejected_capacity')).toBe(1);
+    expect(await counterValue(metrics, 'job_rejected_cpu')).toBe(0);
+  });
+
+  it('ignores a CPU reader that throws or returns nonsense', async () => {
+    const { admission } = setup({ MAX_CONCURRENT_CALLS: '4' }, () => {
+      throw new Error('unreadable');
+    });
+    expect(await admission.loadFunc({ activeJobs: [{}] } as unknown as AgentServer)).toBe(0.25);
+    const { request, outcome } = jobRequest({});
+    await admission.requestFunc(request);
+    expect(outcome.accepted).toBe(true);
+    const nan = setup({ MAX_CONCURRENT_CALLS: '4' }, () => Number.NaN).admission;
+    expect(await nan.loadFunc({ activeJobs: [{}] } as unknown as AgentServer)).toBe(0.25);
   });
 });
