@@ -4,13 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { dispose } from '@livekit/rtc-node';
-import { createScriptedBrain } from '../agent/src/brains/reply-brain.ts';
-import { loadFlowFile } from '../agent/src/brains/scripted-flow.ts';
-import { loadAgentConfig } from '../agent/src/config.ts';
-import { rivaSettingsFromConfig } from '../agent/src/riva.ts';
-import { callSettingsFromConfig, initAgentsLogger, loadCallVad } from '../agent/src/runtime.ts';
 import { startLocalSpeechServer } from '../agent/src/simulate/local-speech-server.ts';
-import { createLogger } from '../common/src/logger.ts';
+import { callKit } from './resilience/support/calls.ts';
 import { type BenchCallResult, runBenchCall } from './support/bench-call.ts';
 import {
   benchCaller,
@@ -19,7 +14,7 @@ import {
   turnFigures,
 } from './support/capacity-call.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const _root = fileURLToPath(new URL('..', import.meta.url));
 const argValue = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -62,19 +57,15 @@ interface RunFigures extends TurnFigures {
 }
 
 async function main(): Promise<void> {
-  const config = loadAgentConfig({});
-  initAgentsLogger('error');
-  const logger = createLogger({ level: 'error', service: 'bench' });
-  const flow = loadFlowFile(`${root}/agent/flows/sample-flow.yaml`);
-  const settings = callSettingsFromConfig(config);
-  const vad = await loadCallVad(settings);
+  const kit = await callKit('error');
+  const { settings, vad, logger } = kit;
   const caller = benchCaller();
   const maxCalls = Math.max(...callCounts);
   const server =
     rivaMode === 'minimal'
       ? await startMinimalRivaChild()
       : await startLocalSpeechServer({ mode: 'child', maxStreams: 2 * maxCalls + 4 });
-  const riva = rivaSettingsFromConfig(config, server.url, flow.boostPhrases());
+  const riva = kit.riva(server.url);
   process.stdout.write(
     `agent-capacity: riva=${rivaMode} (${server.url}), calls ${callCounts.join(', ')}, ` +
       `${(caller.samples.length / caller.sampleRate).toFixed(1)} s caller audio, 5 turns per call\n`,
@@ -150,7 +141,7 @@ async function main(): Promise<void> {
           return await runBenchCall({
             callId: `bench-${n}-${i}`,
             caller,
-            brain: createScriptedBrain(flow),
+            brain: kit.brain(),
             riva,
             settings,
             vad,

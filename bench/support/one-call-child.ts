@@ -6,27 +6,16 @@
  */
 import { createInterface } from 'node:readline';
 import { dispose } from '@livekit/rtc-node';
-import { createScriptedBrain } from '../../agent/src/brains/reply-brain.ts';
-import { loadFlowFile } from '../../agent/src/brains/scripted-flow.ts';
-import { loadAgentConfig } from '../../agent/src/config.ts';
-import { rivaSettingsFromConfig } from '../../agent/src/riva.ts';
-import { callSettingsFromConfig, initAgentsLogger, loadCallVad } from '../../agent/src/runtime.ts';
-import { createLogger } from '../../common/src/logger.ts';
+import { callKit } from '../resilience/support/calls.ts';
 import { runBenchCall } from './bench-call.ts';
-import { BENCH_ROOT, benchCaller } from './capacity-call.ts';
+import { benchCaller } from './capacity-call.ts';
 
 const [rivaUrl, frameMsArg, callId] = process.argv.slice(2);
 if (!rivaUrl) throw new Error('usage: one-call-child.ts RIVA_URL [FRAME_MS] [CALL_ID]');
 const MB = 1024 * 1024;
 
-const config = loadAgentConfig({});
-initAgentsLogger('error');
-const logger = createLogger({ level: 'error', service: 'bench' });
-const flow = loadFlowFile(`${BENCH_ROOT}/agent/flows/sample-flow.yaml`);
-const settings = callSettingsFromConfig(config);
-const vad = await loadCallVad(settings);
+const kit = await callKit('error');
 const caller = benchCaller();
-const riva = rivaSettingsFromConfig(config, rivaUrl, flow.boostPhrases());
 
 const lines = createInterface({ input: process.stdin });
 const go = new Promise<void>((resolve) => lines.once('line', () => resolve()));
@@ -42,11 +31,11 @@ const sampler = setInterval(() => {
 const result = await runBenchCall({
   callId: callId ?? 'bench-process',
   caller,
-  brain: createScriptedBrain(flow),
-  riva,
-  settings,
-  vad,
-  logger,
+  brain: kit.brain(),
+  riva: kit.riva(rivaUrl),
+  settings: kit.settings,
+  vad: kit.vad,
+  logger: kit.logger,
   frameMs: Number(frameMsArg ?? 20),
 });
 clearInterval(sampler);

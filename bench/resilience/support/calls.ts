@@ -27,7 +27,8 @@ export interface CallKit {
   riva(url: string): RivaSettings;
 }
 
-export async function callKit(): Promise<CallKit> {
+/** Everything a production call needs but the Riva server, built once per process from the default config. */
+export async function callKit(logLevel = 'silent'): Promise<CallKit> {
   const config = loadAgentConfig({});
   initAgentsLogger('error');
   const flow = loadFlowFile(`${ROOT}/agent/flows/sample-flow.yaml`);
@@ -38,7 +39,7 @@ export async function callKit(): Promise<CallKit> {
     flow,
     settings,
     vad,
-    logger: createLogger({ level: 'silent', service: 'resilience' }),
+    logger: createLogger({ level: logLevel, service: 'bench' }),
     brain: () => createScriptedBrain(flow),
     riva: (url) => rivaSettingsFromConfig(config, url, flow.boostPhrases()),
   };
