@@ -14,11 +14,13 @@ import type { Logger } from '../../common/src/logger.ts';
 import { CallAgent, type ReplyBrain, type ScriptedReplyEvent } from './brains/reply-brain.ts';
 import { installLeakFreeRace } from './leak-free-race.ts';
 import type { AgentMetrics } from './metrics.ts';
+import { installTaskChainRelease } from './task-chain-release.ts';
 import type { TranscriptSegmentInput } from './transcript-uploader.ts';
 
-// Every session needs this before it reads a frame: without it @livekit/agents 1.9 keeps every audio frame of
-// a call in memory until the call ends (see leak-free-race.ts).
+// Every session needs these before it starts: without them @livekit/agents 1.9 keeps every audio frame
+// (leak-free-race.ts) and every user turn (task-chain-release.ts) of a call in memory until the call ends.
 installLeakFreeRace();
+installTaskChainRelease();
 
 export interface CallSettings {
   /** 'vad': Silero end of speech + `endpointSilenceMs`; 'stt': Riva's own endpointing. */
