@@ -57,7 +57,7 @@ describe('installTaskChainRelease', () => {
     await expect(failing.result).rejects.toThrow('turn failed');
     const controller = new AbortController();
     const cancelled = Task.from(async ({ signal }) => {
-      await new Promise((resolve, reject) => {
+      await new Promise((_resolve, reject) => {
         signal.addEventListener('abort', () =>
           reject(Object.assign(new Error('aborted'), { name: 'AbortError' })),
         );
