@@ -1,4 +1,4 @@
-import { cpus, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
@@ -13,6 +13,7 @@ import {
   type TurnFigures,
   turnFigures,
 } from './support/capacity-call.ts';
+import { formatTable, machine, round1, round3 } from './support/report.ts';
 
 const _root = fileURLToPath(new URL('..', import.meta.url));
 const argValue = (name: string): string | undefined => {
@@ -224,22 +225,8 @@ function printTable(runs: RunFigures[]): void {
     String(r.ttsFirstAudio.p95 ?? '-'),
     r.loadAvg1m.toFixed(1),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
-  process.stdout.write(`\n${line(head)}\n${rows.map(line).join('\n')}\n\n`);
+  process.stdout.write(`\n${formatTable(head, rows)}\n\n`);
 }
-
-function machine() {
-  return {
-    cpus: cpus().length,
-    model: cpus()[0]?.model ?? 'unknown',
-    memGb: round1(totalmem() / 1024 ** 3),
-    node: process.version,
-  };
-}
-
-const round1 = (v: number) => Math.round(v * 10) / 10;
-const round3 = (v: number) => Math.round(v * 1000) / 1000;
 
 main()
   .then(async () => {

@@ -16,11 +16,12 @@
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { BenchCallResult } from './support/bench-call.ts';
 import { BENCH_ROOT, startMinimalRivaChild, type TurnFigures, turnFigures } from './support/capacity-call.ts';
+import { formatTable, machine, round1, round3 } from './support/report.ts';
 
 const argValue = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
@@ -222,13 +223,8 @@ function printTable(runs: RunFigures[]): void {
     String(r.agentShare.p95 ?? '-'),
     r.loadAvg1m.toFixed(1),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
-  process.stdout.write(`\n${line(head)}\n${rows.map(line).join('\n')}\n\n`);
+  process.stdout.write(`\n${formatTable(head, rows)}\n\n`);
 }
-
-const round1 = (v: number) => Math.round(v * 10) / 10;
-const round3 = (v: number) => Math.round(v * 1000) / 1000;
 
 const server = await startMinimalRivaChild();
 process.stdout.write(
@@ -245,12 +241,7 @@ process.stdout.write(
   `${JSON.stringify({
     benchmark: 'agent-processes',
     riva: 'minimal',
-    machine: {
-      cpus: cpus().length,
-      model: cpus()[0]?.model ?? 'unknown',
-      memGb: round1(totalmem() / 1024 ** 3),
-      node: process.version,
-    },
+    machine: machine(),
     processModel: 'one Node process per call (as the LiveKit worker forks per job), loaded before the call',
     settings: { callerFrameMs: frameMs, lateThresholdMs: 40 },
     runs,

@@ -16,11 +16,14 @@ import { dispose } from '@livekit/rtc-node';
 import { createScriptedBrain } from '../agent/src/brains/reply-brain.ts';
 import { loadFlowFile } from '../agent/src/brains/scripted-flow.ts';
 import type { CallSettings } from '../agent/src/call-session.ts';
+import { loadAgentConfig } from '../agent/src/config.ts';
+import { rivaSettingsFromConfig } from '../agent/src/riva.ts';
 import { loadCallVad } from '../agent/src/runtime.ts';
 import { startLocalSpeechServer } from '../agent/src/simulate/local-speech-server.ts';
 import { runSimulatedCall, type SimulatedCallResult } from '../agent/src/simulate/simulated-call.ts';
 import { readWavFile } from '../agent/src/simulate/wav.ts';
 import { createLogger } from '../common/src/logger.ts';
+import { formatTable } from './support/report.ts';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
 
@@ -74,17 +77,7 @@ async function main(): Promise<void> {
   const brain = createScriptedBrain(flow);
   const caller = readWavFile(resolve(ROOT, 'agent/assets/sample-caller.wav'));
   const vad = await loadCallVad(settings);
-  const riva = {
-    url: speech.url,
-    tls: false,
-    language: 'en-US',
-    ttsVoice: 'English-US.Female-1',
-    ttsSampleRate: 16000,
-    endpointMs: 300,
-    resultTimeoutMs: 8000,
-    preflight: true,
-    boostPhrases: [],
-  };
+  const riva = rivaSettingsFromConfig(loadAgentConfig({}), speech.url, []);
 
   // One warm-up call so module loading and first-use costs are not billed to the first run.
   console.log('warm-up call…');
@@ -172,9 +165,7 @@ async function main(): Promise<void> {
     r.rss_mb_per_call.toFixed(1),
     `${r.rss_mb_peak} MB`,
   ]);
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
-  const line = (cells: string[]) => cells.map((cell, c) => cell.padStart(widths[c]!)).join('  ');
-  console.log(`\n${line(header)}\n${line(widths.map((w) => '-'.repeat(w)))}\n${rows.map(line).join('\n')}`);
+  console.log(`\n${formatTable(header, rows, true)}`);
   console.log(
     '\nms unless noted; targets: agent share p95 ≤ 20 ms, v2v p95 ≤ 600 ms, ≤ 0.02 core and ≤ 100 MB per call',
   );

@@ -1,28 +1,11 @@
 import { ThrowsPromise } from '@livekit/throws-transformer/promise';
 import { describe, expect, it } from 'vitest';
 import { installLeakFreeRace, leakFreeRace } from '../src/leak-free-race.ts';
+import { memoryAfterGc } from './support/heap.ts';
 
 const later = <T>(ms: number, value: T) => new Promise<T>((r) => setTimeout(() => r(value), ms));
 const failLater = (ms: number, message: string) =>
   new Promise<never>((_, reject) => setTimeout(() => reject(new Error(message)), ms));
-
-/** JS heap plus array buffers in use after a full collection. */
-async function heapAfterGc(): Promise<number> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc) {
-    gc();
-    gc();
-  } else {
-    const { setFlagsFromString } = await import('node:v8');
-    const { runInNewContext } = await import('node:vm');
-    setFlagsFromString('--expose-gc');
-    const collect = runInNewContext('gc') as () => void;
-    collect();
-    collect();
-  }
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
 
 describe('leakFreeRace', () => {
   it('settles like Promise.race: first to fulfil, first to reject, plain values, already settled', async () => {
@@ -67,9 +50,9 @@ describe('leakFreeRace', () => {
       const abort = new Promise<void>((r) => {
         end = r;
       });
-      const before = await heapAfterGc();
+      const before = await memoryAfterGc();
       await read(race, 5000, abort);
-      const grown = (await heapAfterGc()) - before;
+      const grown = (await memoryAfterGc()) - before;
       end();
       return grown;
     };

@@ -1,16 +1,7 @@
 import { initializeLogger, Task } from '@livekit/agents';
 import { describe, expect, it } from 'vitest';
 import { installTaskChainRelease } from '../src/task-chain-release.ts';
-
-async function heapAfterGc(): Promise<number> {
-  const { setFlagsFromString } = await import('node:v8');
-  const { runInNewContext } = await import('node:vm');
-  setFlagsFromString('--expose-gc');
-  const collect = runInNewContext('gc') as () => void;
-  collect();
-  collect();
-  return process.memoryUsage().heapUsed;
-}
+import { memoryAfterGc } from './support/heap.ts';
 
 /** The framework's pattern: each turn's task awaits the previous one and closes over it and its turn data. */
 async function chainTurns(turns: number): Promise<Task<number>> {
@@ -31,16 +22,16 @@ initializeLogger({ pretty: false, level: 'error' });
 
 describe('installTaskChainRelease', () => {
   it('keeps results and lets a chain of finished turn tasks be collected', async () => {
-    const before = await heapAfterGc();
+    const before = await memoryAfterGc();
     const unpatched = await chainTurns(3000);
-    const keptUnpatched = (await heapAfterGc()) - before;
+    const keptUnpatched = (await memoryAfterGc()) - before;
     expect(await unpatched.result).toBe(256);
 
     installTaskChainRelease();
     installTaskChainRelease();
-    const base = await heapAfterGc();
+    const base = await memoryAfterGc();
     const patched = await chainTurns(3000);
-    const keptPatched = (await heapAfterGc()) - base;
+    const keptPatched = (await memoryAfterGc()) - base;
     expect(await patched.result).toBe(256);
     expect(patched.done).toBe(true);
     // 3,000 turns × ~2 KB stay reachable through the chain without the fix, none with it.

@@ -9,7 +9,8 @@ import { startSpeechServer } from '../../../speech-server/src/server.ts';
 import { createScriptedBrain, type ReplyBrain } from '../../src/brains/reply-brain.ts';
 import { loadFlowFile, type ScriptedFlow } from '../../src/brains/scripted-flow.ts';
 import type { CallSettings } from '../../src/call-session.ts';
-import type { RivaSettings } from '../../src/riva.ts';
+import { loadAgentConfig } from '../../src/config.ts';
+import { type RivaSettings, rivaSettingsFromConfig } from '../../src/riva.ts';
 import { loadCallVad } from '../../src/runtime.ts';
 import {
   runSimulatedCall,
@@ -38,18 +39,9 @@ export const testSettings: CallSettings = {
   silenceReleaseMs: 8000,
 };
 
+/** The agent's default Riva settings (plaintext, en-US, 300 ms endpoint, preflight on), no boosting. */
 export function rivaSettings(url: string, _flow?: ScriptedFlow): RivaSettings {
-  return {
-    url,
-    tls: false,
-    language: 'en-US',
-    ttsVoice: 'English-US.Female-1',
-    ttsSampleRate: 16000,
-    endpointMs: 300,
-    resultTimeoutMs: 8000,
-    preflight: true,
-    boostPhrases: [],
-  };
+  return rivaSettingsFromConfig(loadAgentConfig({}), url, []);
 }
 
 export interface Pipeline {
