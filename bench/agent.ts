@@ -18,7 +18,7 @@ import { loadFlowFile } from '../agent/src/brains/scripted-flow.ts';
 import type { CallSettings } from '../agent/src/call-session.ts';
 import { loadAgentConfig } from '../agent/src/config.ts';
 import { rivaSettingsFromConfig } from '../agent/src/riva.ts';
-import { loadCallVad } from '../agent/src/runtime.ts';
+import { callSettingsFromConfig, loadCallVad } from '../agent/src/runtime.ts';
 import { startLocalSpeechServer } from '../agent/src/simulate/local-speech-server.ts';
 import { runSimulatedCall, type SimulatedCallResult } from '../agent/src/simulate/simulated-call.ts';
 import { readWavFile } from '../agent/src/simulate/wav.ts';
@@ -33,14 +33,7 @@ const callCounts = values.calls
   .map((v) => Number.parseInt(v.trim(), 10))
   .filter((n) => Number.isFinite(n) && n > 0);
 
-const settings: CallSettings = {
-  turnDetection: 'vad',
-  endpointSilenceMs: 300,
-  interruptMinSpeechMs: 150,
-  preemptiveGeneration: true,
-  silencePromptMs: 8000,
-  silenceReleaseMs: 8000,
-};
+const settings: CallSettings = callSettingsFromConfig(loadAgentConfig({}));
 
 interface RunFigures {
   calls: number;

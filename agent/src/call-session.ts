@@ -32,6 +32,12 @@ export interface CallSettings {
   preemptiveGeneration: boolean;
   silencePromptMs: number;
   silenceReleaseMs: number;
+  /**
+   * Conversation items (caller and agent turns) kept in memory for the reply brain; older ones are dropped
+   * (the system instructions stay). Bounds a call's memory and an LLM's context however long the call;
+   * the full transcript goes to the transcript sink as it happens.
+   */
+  historyItems: number;
 }
 
 export type CallEndReason = 'goodbye' | 'hangup' | 'silence' | 'error' | 'shutdown';
@@ -194,6 +200,9 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
     }
     // The goodbye reply has played in full (the item is added after playout): end the call.
     if (item.role === 'assistant' && lastUserWasGoodbye && !item.interrupted) void endCall('goodbye');
+    // Both live contexts, in place: every copy the framework makes later (reply, preemptive reply) is bounded.
+    session.history.truncate(settings.historyItems);
+    agent._chatCtx.truncate(settings.historyItems);
   });
   session.on(voice.AgentSessionEventTypes.Error, (ev) => {
     const source = ev.error as { type?: string; recoverable?: boolean };

@@ -61,6 +61,8 @@ export const agentConfigSchema = z.object({
   /** Seconds of mutual silence before the agent prompts the caller, then before it releases the call. */
   SILENCE_PROMPT_SECONDS: envFields.positiveInt(8),
   SILENCE_RELEASE_SECONDS: envFields.positiveInt(8),
+  /** Conversation items (turns) the reply brain keeps; older ones leave memory (the transcript keeps them). */
+  HISTORY_ITEMS: envFields.positiveInt(40),
 
   CONTROL_API_URL: optionalUrl,
   CONTROL_API_TOKEN: z.string().optional(),

@@ -19,6 +19,7 @@ export function callSettingsFromConfig(config: AgentConfig): CallSettings {
     preemptiveGeneration: config.RIVA_PREFLIGHT,
     silencePromptMs: config.SILENCE_PROMPT_SECONDS * 1000,
     silenceReleaseMs: config.SILENCE_RELEASE_SECONDS * 1000,
+    historyItems: config.HISTORY_ITEMS,
   };
 }
 

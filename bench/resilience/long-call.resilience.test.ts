@@ -64,7 +64,16 @@ describe('long call memory', () => {
       );
       const samples: Sample[] = [];
       let result:
-        | { endReason: string; callMin: number; finals: number; replies: number; wallS: number }
+        | {
+            endReason: string;
+            callMin: number;
+            finals: number;
+            replies: number;
+            wallS: number;
+            historyItems: number;
+            agentContextItems: number;
+            historyLimit: number;
+          }
         | undefined;
       createInterface({ input: child.stdout! }).on('line', (line) => {
         if (!line.startsWith('{')) return;
@@ -115,12 +124,21 @@ describe('long call memory', () => {
         },
         externalMb: { afterWarmup: warm.externalMb, end: last.externalMb },
         heapSlopeMbPerHour: Math.round(slope * 60 * 10) / 10,
+        historyItems: {
+          session: result!.historyItems,
+          agent: result!.agentContextItems,
+          limit: result!.historyLimit,
+        },
       };
       console.log(JSON.stringify(summary));
       // The call really ran: (almost) every caller turn was heard and answered, and it ended by the hang-up.
       expect(result!.endReason).toBe('hangup');
       expect(result!.finals).toBeGreaterThanOrEqual(Math.floor(expectedTurns * 0.9));
       expect(result!.replies).toBeGreaterThanOrEqual(Math.floor(expectedTurns * 0.9));
+      // The conversation kept in memory stays bounded (+1: the agent's instructions) while every turn was heard.
+      expect(result!.finals + result!.replies).toBeGreaterThan(result!.historyLimit);
+      expect(result!.historyItems).toBeLessThanOrEqual(result!.historyLimit + 1);
+      expect(result!.agentContextItems).toBeLessThanOrEqual(result!.historyLimit + 1);
       expect(last.heapMb - warm.heapMb).toBeLessThan(10);
       expect(last.rssMb - warm.rssMb).toBeLessThan(10);
     },

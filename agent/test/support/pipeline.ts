@@ -11,7 +11,7 @@ import { loadFlowFile, type ScriptedFlow } from '../../src/brains/scripted-flow.
 import type { CallSettings } from '../../src/call-session.ts';
 import { loadAgentConfig } from '../../src/config.ts';
 import { type RivaSettings, rivaSettingsFromConfig } from '../../src/riva.ts';
-import { loadCallVad } from '../../src/runtime.ts';
+import { callSettingsFromConfig, loadCallVad } from '../../src/runtime.ts';
 import {
   runSimulatedCall,
   type SimulatedCallOptions,
@@ -30,14 +30,8 @@ export function initTestLogging(): void {
   initializeLogger({ pretty: false, level: 'error' });
 }
 
-export const testSettings: CallSettings = {
-  turnDetection: 'vad',
-  endpointSilenceMs: 300,
-  interruptMinSpeechMs: 150,
-  preemptiveGeneration: true,
-  silencePromptMs: 8000,
-  silenceReleaseMs: 8000,
-};
+/** The agent's default call settings (VAD turns, 300 ms endpoint, preflight replies, 8 s silence timeouts). */
+export const testSettings: CallSettings = callSettingsFromConfig(loadAgentConfig({}));
 
 /** The agent's default Riva settings (plaintext, en-US, 300 ms endpoint, preflight on), no boosting. */
 export function rivaSettings(url: string, _flow?: ScriptedFlow): RivaSettings {

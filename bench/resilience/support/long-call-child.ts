@@ -182,7 +182,18 @@ const reason = await ending;
 input.stop();
 await Promise.allSettled([stt.close(), tts.close()]);
 process.stdout.write(
-  `${JSON.stringify({ result: true, endReason: reason, callMin: input.audioMs / 60_000, finals, replies, wallS: (performance.now() - t0) / 1000 })}\n`,
+  `${JSON.stringify({
+    result: true,
+    endReason: reason,
+    callMin: input.audioMs / 60_000,
+    finals,
+    replies,
+    wallS: (performance.now() - t0) / 1000,
+    // Conversation items still in memory at the end (bounded by settings.historyItems).
+    historyItems: call.session.history.items.length,
+    agentContextItems: call.agent._chatCtx.items.length,
+    historyLimit: settings.historyItems,
+  })}\n`,
 );
 await dispose();
 process.exit(0);
