@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- agent-processes [--calls 1,5,10,20,30] [--frame-ms 20|10]`
+ * `npm run bench -- agent-processes [--calls 1,5,10,20,30] [--frame-ms 20|10] [--runtime compiled|tsx]`
  *
  * Calls per machine the way production runs them: the LiveKit worker forks one process per job, so here each
  * of N concurrent calls runs in a Node process of its own (bench/support/one-call-child.ts: the production call
@@ -10,11 +10,12 @@
  * Per N: CPU per call (each process's CPU over its call, all threads, ÷ call time), machine cores busy, memory
  * per call as RSS of one loaded process (before its call and at its peak) and as PSS (shared library pages
  * split between processes; /proc/PID/smaps_rollup, summed over the live processes at the fullest moment),
- * late caller and agent frames, calls dropped, voice-to-voice and its parts. Children run TypeScript through
- * tsx, which a production image (compiled JavaScript) does not carry: memory here is an upper bound.
- * Prints a progress line every 2 s, a table, and one JSON line at the end.
+ * late caller and agent frames, calls dropped, voice-to-voice and its parts. Children run compiled JavaScript
+ * as the production image does (`scripts/build.ts --bench` into dist-bench/, built first); `--runtime tsx`
+ * runs the TypeScript sources through tsx instead (its loader thread, esbuild and source maps add ~60 MB per
+ * process). Prints a progress line every 2 s, a table, and one JSON line at the end.
  */
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { type ChildProcessByStdio, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -29,10 +30,22 @@ const argValue = (name: string): string | undefined => {
 };
 const callCounts = (argValue('calls') ?? '1,5,10,20,30').split(',').map((s) => Number(s.trim()));
 const frameMs = Number(argValue('frame-ms') ?? 20);
-if (callCounts.some((n) => !Number.isInteger(n) || n < 1) || ![10, 20, 40].includes(frameMs)) {
-  console.error('usage: agent-processes [--calls 1,5,10,20,30] [--frame-ms 10|20|40]');
+const runtime = argValue('runtime') ?? 'compiled';
+if (
+  callCounts.some((n) => !Number.isInteger(n) || n < 1) ||
+  ![10, 20, 40].includes(frameMs) ||
+  !['compiled', 'tsx'].includes(runtime)
+) {
+  console.error(
+    'usage: agent-processes [--calls 1,5,10,20,30] [--frame-ms 10|20|40] [--runtime compiled|tsx]',
+  );
   process.exit(2);
 }
+/** Node arguments that start one call process: the compiled child, or the TypeScript one through tsx. */
+const childEntry =
+  runtime === 'compiled'
+    ? [`${BENCH_ROOT}/dist-bench/bench/support/one-call-child.js`]
+    : ['--import', 'tsx', `${BENCH_ROOT}/bench/support/one-call-child.ts`];
 
 interface ChildOutcome {
   result: BenchCallResult;
@@ -64,11 +77,10 @@ interface RunFigures extends TurnFigures {
 
 /** Starts one call process and waits until it has loaded everything a job loads. */
 function loadChild(rivaUrl: string, callId: string): Promise<LoadedChild> {
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', `${BENCH_ROOT}/bench/support/one-call-child.ts`, rivaUrl, String(frameMs), callId],
-    { cwd: BENCH_ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
-  );
+  const proc = spawn(process.execPath, [...childEntry, rivaUrl, String(frameMs), callId], {
+    cwd: BENCH_ROOT,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let resolveOutcome: (o: ChildOutcome) => void;
     let rejectOutcome: (e: Error) => void;
@@ -226,9 +238,16 @@ function printTable(runs: RunFigures[]): void {
   process.stdout.write(`\n${formatTable(head, rows)}\n\n`);
 }
 
+if (runtime === 'compiled') {
+  process.stdout.write('agent-processes: compiling the call process (scripts/build.ts --bench)\n');
+  execFileSync(process.execPath, ['--import', 'tsx', `${BENCH_ROOT}/scripts/build.ts`, '--bench'], {
+    cwd: BENCH_ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
 const server = await startMinimalRivaChild();
 process.stdout.write(
-  `agent-processes: one process per call, minimal Riva server (${server.url}), calls ${callCounts.join(', ')}\n`,
+  `agent-processes: one process per call (${runtime}), minimal Riva server (${server.url}), calls ${callCounts.join(', ')}\n`,
 );
 const runs: RunFigures[] = [];
 try {
@@ -243,7 +262,7 @@ process.stdout.write(
     riva: 'minimal',
     machine: machine(),
     processModel: 'one Node process per call (as the LiveKit worker forks per job), loaded before the call',
-    settings: { callerFrameMs: frameMs, lateThresholdMs: 40 },
+    settings: { callerFrameMs: frameMs, lateThresholdMs: 40, runtime },
     runs,
   })}\n`,
 );

@@ -6,6 +6,9 @@
  *   agent/flows/*, agent/assets/* → dist/agent/…       (sample call flow, sample caller WAVs)
  *   control-api/migrations/*   → dist/control-api/migrations (SQL migrations)
  * dist/ is removed first so files of deleted sources never linger in an image.
+ *
+ * `--bench` builds the same way into dist-bench/ with bench/ included (tsconfig.bench-build.json), so the
+ * benchmarks can run their call processes as compiled JavaScript, as the production image does.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -13,7 +16,9 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist');
+const withBench = process.argv.includes('--bench');
+const dist = join(root, withBench ? 'dist-bench' : 'dist');
+const project = join(root, withBench ? 'tsconfig.bench-build.json' : 'tsconfig.build.json');
 
 interface AssetSet {
   /** Folder under the repository root. */
@@ -61,9 +66,9 @@ function copyAssets(): number {
 
 rmSync(dist, { recursive: true, force: true });
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], {
+execFileSync(process.execPath, [tsc, '-p', project], {
   stdio: 'inherit',
   cwd: root,
 });
 const copied = copyAssets();
-console.log(`build: emitted JavaScript into dist/ and copied ${copied} asset files`);
+console.log(`build: emitted JavaScript into ${relative(root, dist)}/ and copied ${copied} asset files`);
