@@ -5,7 +5,7 @@
  * out/bench/results.json.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compareFiles, formatChanges } from './compare.ts';
 
@@ -84,8 +84,12 @@ mkdirSync(`${root}/out/bench`, { recursive: true });
 writeFileSync(`${root}/out/bench/results.json`, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nbench: wrote out/bench/results.json (${selected.join(', ')})`);
 if (saveBaselinePath) {
-  writeFileSync(saveBaselinePath, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`bench: saved these results as the baseline ${saveBaselinePath}`);
+  // Merged: saving one benchmark's run keeps the other benchmarks' baselines in the file.
+  const saved = existsSync(saveBaselinePath)
+    ? (JSON.parse(readFileSync(saveBaselinePath, 'utf8')) as Record<string, unknown>)
+    : {};
+  writeFileSync(saveBaselinePath, `${JSON.stringify({ ...saved, ...results }, null, 2)}\n`);
+  console.log(`bench: saved these results (${selected.join(', ')}) into the baseline ${saveBaselinePath}`);
 }
 let regressed = false;
 if (baselinePath) {
