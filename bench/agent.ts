@@ -33,7 +33,8 @@ const callCounts = values.calls
   .map((v) => Number.parseInt(v.trim(), 10))
   .filter((n) => Number.isFinite(n) && n > 0);
 
-const settings: CallSettings = callSettingsFromConfig(loadAgentConfig({}));
+const defaultConfig = loadAgentConfig({});
+const settings: CallSettings = callSettingsFromConfig(defaultConfig);
 
 interface RunFigures {
   calls: number;
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
   const brain = createScriptedBrain(flow);
   const caller = readWavFile(resolve(ROOT, 'agent/assets/sample-caller.wav'));
   const vad = await loadCallVad(settings);
-  const riva = rivaSettingsFromConfig(loadAgentConfig({}), speech.url, []);
+  const riva = rivaSettingsFromConfig(defaultConfig, speech.url, []);
 
   // One warm-up call so module loading and first-use costs are not billed to the first run.
   console.log('warm-up call…');

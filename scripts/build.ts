@@ -7,8 +7,9 @@
  *   control-api/migrations/*   → dist/control-api/migrations (SQL migrations)
  * dist/ is removed first so files of deleted sources never linger in an image.
  *
- * `--bench` builds the same way into dist-bench/ with bench/ included (tsconfig.bench-build.json), so the
- * benchmarks can run their call processes as compiled JavaScript, as the production image does.
+ * `--bench` builds the benchmark's call process (bench/support/one-call-child.ts and what it imports,
+ * tsconfig.bench-build.json) the same way into dist-bench/, so the benchmarks run their call processes as
+ * compiled JavaScript, as the production image does.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';

@@ -31,11 +31,12 @@ export function initTestLogging(): void {
 }
 
 /** The agent's default call settings (VAD turns, 300 ms endpoint, preflight replies, 8 s silence timeouts). */
-export const testSettings: CallSettings = callSettingsFromConfig(loadAgentConfig({}));
+const defaultConfig = loadAgentConfig({});
+export const testSettings: CallSettings = callSettingsFromConfig(defaultConfig);
 
 /** The agent's default Riva settings (plaintext, en-US, 300 ms endpoint, preflight on), no boosting. */
 export function rivaSettings(url: string, _flow?: ScriptedFlow): RivaSettings {
-  return rivaSettingsFromConfig(loadAgentConfig({}), url, []);
+  return rivaSettingsFromConfig(defaultConfig, url, []);
 }
 
 export interface Pipeline {
