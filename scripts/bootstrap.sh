@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything riva-call-agent needs on a fresh Debian 12 machine with Node 20:
-# Debian packages (speech engines, test audio, PostgreSQL 15, sox) and the npm dependencies.
+# Debian packages (speech engines, test audio, PostgreSQL 15, sox), the npm dependencies and a pinned
+# LiveKit server built from source (scripts/install-livekit.sh).
 # Safe to run again; it skips what is already there. Needs root (or sudo) for apt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +9,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   pocketsphinx pocketsphinx-en-us flite sox libsox-fmt-all espeak-ng
   pocketsphinx-testdata asterisk-core-sounds-en-wav asterisk-core-sounds-en
-  postgresql-15 openssl ca-certificates unzip
+  postgresql-15 openssl ca-certificates unzip iproute2
 )
 
 missing=()
@@ -29,6 +30,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "bootstrap: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# The LiveKit server for real calls (built with Go; skipped when the pinned version is there).
+bash scripts/install-livekit.sh
 
 if [ -x scripts/install-helm.sh ]; then
   scripts/install-helm.sh
