@@ -84,6 +84,8 @@ export const agentConfigSchema = z.object({
     .default(0.8),
   DRAIN_TIMEOUT_SECONDS: envFields.positiveInt(600),
   METRICS_PORT: envFields.port(9100),
+  /** The framework's worker health server (GET /): set it apart when two workers share a host. */
+  WORKER_HTTP_PORT: envFields.port(8081),
   LOG_LEVEL: envFields.logLevel(),
 });
 

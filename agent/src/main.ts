@@ -92,6 +92,7 @@ async function main(): Promise<void> {
       wsURL: config.LIVEKIT_URL,
       apiKey: config.LIVEKIT_API_KEY,
       apiSecret: config.LIVEKIT_API_SECRET,
+      port: config.WORKER_HTTP_PORT,
       logLevel: config.LOG_LEVEL,
     }),
   );
