@@ -68,6 +68,7 @@ function benchConfig(): ControlApiConfig {
     oidc: undefined,
     livekit: { url: 'http://127.0.0.1:9', apiKey: API_KEY, apiSecret: API_SECRET, timeoutSeconds: 2 },
     keyring: { keys: new Map([['k1', Buffer.alloc(32, 7)]]), activeKeyId: 'k1', indexKeyId: 'k1' },
+    keyStore: { kind: 'file', dir: mkdtempSync(join(tmpdir(), 'bench-keys-')) },
     retentionDays: 30,
     retentionIntervalMinutes: 60,
     reconcileIntervalSeconds: 60,

@@ -18,6 +18,7 @@ import { createAuthenticator, createRequireRole } from './auth/auth.ts';
 import { createRateLimiter } from './auth/rate-limit.ts';
 import type { ControlApiConfig } from './config.ts';
 import type { Db } from './db/db.ts';
+import { createKeyStore, type SubjectKeyStore } from './keys/key-store.ts';
 import { createKeyring } from './lib/crypto.ts';
 import { ApiError, apiErrorResponse, problemResponse } from './lib/problem.ts';
 import { createControlApiMetrics } from './metrics.ts';
@@ -47,6 +48,8 @@ export interface ControlApiDeps {
   /** Replaces the real LiveKit clients (the default talks to `config.livekit.url`). */
   livekit?: LiveKitGateway;
   now?: () => Date;
+  /** Replaces the key store built from `config.keyStore`. */
+  keyStore?: SubjectKeyStore;
 }
 
 const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
@@ -63,7 +66,8 @@ export function createControlApi(deps: ControlApiDeps) {
     deps.livekit ?? createLiveKitGateway({ ...config.livekit, agentName: config.agentName }, metrics);
 
   const audit = auditServiceFactory({ db, now });
-  const subjectKeys = subjectKeysFactory({ keyring, now });
+  const keyStore = deps.keyStore ?? createKeyStore(config.keyStore, keyring);
+  const subjectKeys = subjectKeysFactory({ store: keyStore, activeKeyId: keyring.activeKeyId, now });
   const transcripts = transcriptsServiceFactory({ db, keyring, subjectKeys, now });
   const calls = callsServiceFactory({
     db,
@@ -78,9 +82,27 @@ export function createControlApi(deps: ControlApiDeps) {
   });
   const webhooks = webhookServiceFactory({ db, livekit: config.livekit, metrics, logger, now });
   const gdpr = gdprServiceFactory({ db, keyring, subjectKeys, audit, metrics, now });
-  const retention = retentionServiceFactory({ db, audit, metrics, retentionDays: config.retentionDays, now });
+  const retention = retentionServiceFactory({
+    db,
+    audit,
+    subjectKeys,
+    metrics,
+    retentionDays: config.retentionDays,
+    now,
+  });
   const reconcile = reconcileServiceFactory({ db, livekit, logger, now });
-  const services = { audit, subjectKeys, transcripts, calls, webhooks, gdpr, retention, reconcile, keyring };
+  const services = {
+    keyStore,
+    audit,
+    subjectKeys,
+    transcripts,
+    calls,
+    webhooks,
+    gdpr,
+    retention,
+    reconcile,
+    keyring,
+  };
 
   // Gauges computed at scrape time from the database, so they are right across restarts and replicas.
   metrics.callsActive.reset();

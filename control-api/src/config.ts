@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { type Env, envFields, loadConfig } from '../../common/src/config.ts';
+import type { KeyStoreConfig } from './keys/key-store.ts';
 
 const tokenList = z
   .string()
@@ -49,6 +50,18 @@ export const controlApiEnvSchema = z.object({
   /** base64 of 32 bytes, or a keyring `id:base64,id:base64` (the first entry is the index key). */
   ENCRYPTION_KEY: z.string().optional(),
   ENCRYPTION_KEY_ID: z.string().default('k1'),
+  KEY_STORE: z.enum(['file', 'vault']).default('file'),
+  /** Own directory for the file key store; keep it out of database backups. */
+  KEY_STORE_DIR: z.string().default('./keys'),
+  VAULT_ADDR: envFields.url().optional(),
+  VAULT_TOKEN: z.string().optional(),
+  VAULT_NAMESPACE: z.string().optional(),
+  VAULT_TRANSIT_MOUNT: z.string().default('transit'),
+  VAULT_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{0,64}$/, 'letters, digits, - and _ only')
+    .default('riva-subject-'),
+  VAULT_TIMEOUT_SECONDS: envFields.positiveInt(5),
   RETENTION_DAYS: envFields.positiveInt(30),
   RETENTION_INTERVAL_MINUTES: envFields.positiveInt(60),
   RECONCILE_INTERVAL_SECONDS: envFields.positiveInt(60),
@@ -70,6 +83,8 @@ export interface ControlApiConfig {
   livekit: { url: string; apiKey: string; apiSecret: string; timeoutSeconds: number };
   /** Master keys by id; `activeKeyId` wraps new subject keys, `indexKeyId` derives the subject index. */
   keyring: { keys: Map<string, Buffer>; activeKeyId: string; indexKeyId: string };
+  /** Where subject data keys live (src/keys/). */
+  keyStore: KeyStoreConfig;
   retentionDays: number;
   retentionIntervalMinutes: number;
   reconcileIntervalSeconds: number;
@@ -94,6 +109,21 @@ function parseKeyring(raw: string | undefined, activeKeyId: string): ControlApiC
   }
   if (!keys.has(activeKeyId)) throw new Error('ENCRYPTION_KEY_ID does not name a key in ENCRYPTION_KEY');
   return { keys, activeKeyId, indexKeyId: indexKeyId ?? activeKeyId };
+}
+
+function keyStoreConfig(env: ControlApiEnv): KeyStoreConfig {
+  if (env.KEY_STORE === 'file') return { kind: 'file', dir: env.KEY_STORE_DIR };
+  if (!env.VAULT_ADDR || !env.VAULT_TOKEN)
+    throw new Error('KEY_STORE=vault needs VAULT_ADDR and VAULT_TOKEN');
+  return {
+    kind: 'vault',
+    addr: env.VAULT_ADDR,
+    token: env.VAULT_TOKEN,
+    namespace: env.VAULT_NAMESPACE,
+    mount: env.VAULT_TRANSIT_MOUNT,
+    keyPrefix: env.VAULT_KEY_PREFIX,
+    timeoutSeconds: env.VAULT_TIMEOUT_SECONDS,
+  };
 }
 
 /** Turns the validated env into the config object the app is built from. */
@@ -124,6 +154,7 @@ export function toControlApiConfig(env: ControlApiEnv): ControlApiConfig {
       timeoutSeconds: env.LIVEKIT_TIMEOUT_SECONDS,
     },
     keyring: parseKeyring(env.ENCRYPTION_KEY, env.ENCRYPTION_KEY_ID),
+    keyStore: keyStoreConfig(env),
     retentionDays: env.RETENTION_DAYS,
     retentionIntervalMinutes: env.RETENTION_INTERVAL_MINUTES,
     reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,

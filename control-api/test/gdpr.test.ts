@@ -2,7 +2,10 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSlotFile } from '../src/keys/file-key-store.ts';
+import { open } from '../src/lib/crypto.ts';
 import { oneMonthAfter } from '../src/services/dsr-requests.ts';
+import { segmentText } from '../src/services/transcripts-service.ts';
 import { createCall, createHarness, ENGINES, type Harness, HOOK_TIMEOUT_MS } from './helpers.ts';
 
 /**
@@ -109,28 +112,77 @@ describe.each(ENGINES)('GDPR on %s', (engine) => {
     expect(JSON.stringify(audit)).not.toContain(subject);
   });
 
+  /**
+   * The attacker's view: every slot in the key store directory unwrapped with every ENCRYPTION_KEY, tried on
+   * each captured ciphertext. Returns the texts it could decrypt.
+   */
+  const attack = (
+    segments: Array<{
+      id: string;
+      call_id: string;
+      subject_ref: string;
+      nonce: Uint8Array;
+      ciphertext: Uint8Array;
+    }>,
+  ) => {
+    const dir = (h.config.keyStore as { dir: string }).dir;
+    const found: string[] = [];
+    for (const slot of readSlotFile(dir)) {
+      for (const [kekId, kek] of h.config.keyring.keys) {
+        let dek: Buffer;
+        try {
+          dek = open(
+            kek,
+            { nonce: slot.wrapped.subarray(0, 12), ciphertext: slot.wrapped.subarray(12) },
+            `dek:${slot.ref}`,
+          );
+        } catch {
+          continue;
+        }
+        void kekId;
+        for (const seg of segments) {
+          try {
+            found.push(segmentText(dek, seg));
+          } catch {}
+        }
+      }
+    }
+    return found;
+  };
+
   it('erases a subject: key destroyed, rows deleted, nothing left in the data files, response says what', async () => {
     const subject = 'subj-erase';
     const marker = `plaintext-marker-${Date.now()}-zq`;
     const c1 = await createCall(h, subject);
     await ingest(c1.callId, subject, [`${marker} one`, `${marker} two`, `${marker} three`]);
+    const ref = h.api.services.keyring.subjectRef(subject);
+    const keyDir = (h.config.keyStore as { dir: string }).dir;
+    const dek = await h.api.services.keyStore.existingDataKey(ref);
+    expect(dek).toBeDefined();
+    const wrapped = readSlotFile(keyDir).find((s) => s.ref === ref)?.wrapped;
+    expect(wrapped).toBeDefined();
+    // No key material in the database: the subjects row carries none.
     const keyRow = await h.db.kysely
       .selectFrom('subjects')
       .selectAll()
-      .where('subject_ref', '=', h.api.services.keyring.subjectRef(subject))
+      .where('subject_ref', '=', ref)
       .executeTakeFirstOrThrow();
-    const dek = h.api.services.keyring.unwrap(
-      { kekId: keyRow.kek_id, wrapped: Buffer.from(keyRow.wrapped_dek) },
-      keyRow.subject_ref,
-    );
+    expect(keyRow.wrapped_dek).toBeNull();
+    const captured = await h.db.kysely
+      .selectFrom('transcript_segments')
+      .select(['id', 'call_id', 'subject_ref', 'nonce', 'ciphertext'])
+      .where('subject_ref', '=', ref)
+      .execute();
+    // Before erasure the attack works (so the check below is not vacuous).
+    expect(attack(captured).sort()).toEqual([`${marker} one`, `${marker} three`, `${marker} two`]);
 
     const dry = await h.request('DELETE', `/v1/subjects/${subject}?reason=subject%20request&dryRun=true`, {
       role: 'dpo',
     });
     expect(dry.status).toBe(200);
-    expect(((await dry.json()) as { erased: { transcriptSegments: number } }).erased.transcriptSegments).toBe(
-      3,
-    );
+    const dryBody = (await dry.json()) as { erased: { transcriptSegments: number; dataKeys: number } };
+    expect(dryBody.erased.transcriptSegments).toBe(3);
+    expect(dryBody.erased.dataKeys).toBe(1);
     expect((await h.request('GET', `/v1/calls/${c1.callId}`, { role: 'admin' })).status).toBe(200);
 
     const started = performance.now();
@@ -151,7 +203,6 @@ describe.each(ENGINES)('GDPR on %s', (engine) => {
     });
     expect(elapsed).toBeLessThan(2_000);
 
-    const ref = keyRow.subject_ref;
     const k = h.db.kysely;
     expect(await k.selectFrom('subjects').selectAll().where('subject_ref', '=', ref).execute()).toHaveLength(
       0,
@@ -167,15 +218,28 @@ describe.each(ENGINES)('GDPR on %s', (engine) => {
       await k.selectFrom('dsr_requests').selectAll().where('subject_ref', '=', ref).execute(),
     ).toHaveLength(0);
     expect((await h.request('GET', `/v1/calls/${c1.callId}`, { role: 'admin' })).status).toBe(404);
+    expect(await h.api.services.keyStore.existingDataKey(ref)).toBeUndefined();
 
-    // Scan the database files. The scanner demonstrably sees stored values (the room name is a plain column
-    // in the WAL); the transcript text was never written in plaintext, and the raw data key never at all.
+    // Scan the database files and the key store after a checkpoint. The scanner demonstrably sees stored values
+    // (the room name is a plain column); the text was never written in plaintext, the raw and the wrapped data
+    // key are nowhere, and with everything on disk plus ENCRYPTION_KEY the erased text cannot be decrypted.
     await sql`checkpoint`.execute(k);
     const dataDir = h.testDb.dataDir;
     expect(dataDir).toBeDefined();
-    if (dataDir) {
+    if (dataDir && dek && wrapped) {
       expect((await filesContaining(dataDir, [Buffer.from(c1.roomName)])).length).toBeGreaterThan(0);
-      expect(await filesContaining(dataDir, [Buffer.from(marker), dek])).toEqual([]);
+      expect(await filesContaining(dataDir, [Buffer.from(marker), dek, wrapped])).toEqual([]);
+      expect(await filesContaining(keyDir, [Buffer.from(marker), dek, wrapped, Buffer.from(ref)])).toEqual(
+        [],
+      );
+      // The ciphertext may well still be on disk (dead row versions, WAL): it is useless without the key.
+      const onDisk = [];
+      for (const seg of captured) {
+        if ((await filesContaining(dataDir, [Buffer.from(seg.ciphertext)])).length > 0) onDisk.push(seg);
+      }
+      expect(readSlotFile(keyDir).length).toBeGreaterThan(0);
+      expect(attack(captured)).toEqual([]);
+      expect(attack(onDisk)).toEqual([]);
     }
     expect(h.logLines.join('')).not.toContain(marker);
 

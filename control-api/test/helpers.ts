@@ -85,6 +85,7 @@ export function testConfig(livekitUrl: string, overrides: Partial<ControlApiConf
     oidc: undefined,
     livekit: { url: livekitUrl, apiKey: API_KEY, apiSecret: API_SECRET, timeoutSeconds: 5 },
     keyring: { keys: new Map([['k1', randomBytes(32)]]), activeKeyId: 'k1', indexKeyId: 'k1' },
+    keyStore: { kind: 'file', dir: mkdtempSync(join(tmpdir(), 'ctl-keys-')) },
     retentionDays: 30,
     retentionIntervalMinutes: 60,
     reconcileIntervalSeconds: 60,
@@ -164,6 +165,8 @@ export async function createHarness(
     },
     async close() {
       await api.services.webhooks.stop();
+      await api.services.keyStore.close();
+      if (config.keyStore.kind === 'file') rmSync(config.keyStore.dir, { recursive: true, force: true });
       await livekit.close();
       if (!testDb) await tdb.close();
     },

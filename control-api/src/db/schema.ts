@@ -10,8 +10,9 @@ type Int8 = ColumnType<number | string, number | undefined, number>;
 
 export interface SubjectsTable {
   subject_ref: string;
-  kek_id: string;
-  wrapped_dek: Bytes;
+  /** Legacy (before migration 002): keys now live in the key store; null for every new row. */
+  kek_id: string | null;
+  wrapped_dek: ColumnType<Uint8Array | null, Uint8Array | null, Uint8Array | null>;
   created_at: Timestamp;
   restricted_at: Timestamp | null;
   restriction_reason: string | null;
@@ -132,6 +133,8 @@ export interface AuditLogTable {
   details: Json;
   prev_hash: string;
   hash: string;
+  /** `hmac-sha256` (keyed, migration 002 on) or `sha256` (older rows). */
+  alg: ColumnType<string, string | undefined, string>;
 }
 
 export interface Database {

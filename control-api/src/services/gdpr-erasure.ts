@@ -18,10 +18,14 @@ export interface ErasureCounts {
 }
 
 /** Counts the rows an erasure would remove (dry run), inside the caller's transaction. */
-async function countsFor(trx: Kysely<Database>, subjectRef: string): Promise<ErasureCounts> {
+async function countsFor(
+  trx: Kysely<Database>,
+  subjectRef: string,
+  hasKey: (subjectRef: string) => Promise<boolean>,
+): Promise<ErasureCounts> {
   const callIds = trx.selectFrom('calls').select('id').where('subject_ref', '=', subjectRef);
   // Rows keyed by the subject's HMAC reference, and rows keyed by one of the subject's calls.
-  const bySubject = async (table: 'transcript_segments' | 'calls' | 'consent_records' | 'subjects') =>
+  const bySubject = async (table: 'transcript_segments' | 'calls' | 'consent_records') =>
     Number(
       (
         await trx
@@ -47,11 +51,11 @@ async function countsFor(trx: Kysely<Database>, subjectRef: string): Promise<Era
     participants: await byCall('call_participants'),
     recordings: await byCall('call_egress'),
     consentRecords: await bySubject('consent_records'),
-    dataKeys: await bySubject('subjects'),
+    dataKeys: (await hasKey(subjectRef)) ? 1 : 0,
   };
 }
 
-export function subjectErasureFactory(deps: Omit<GdprDeps, 'subjectKeys'>) {
+export function subjectErasureFactory(deps: GdprDeps) {
   const db = deps.db.kysely;
 
   return {
@@ -84,7 +88,11 @@ export function subjectErasureFactory(deps: Omit<GdprDeps, 'subjectKeys'>) {
           return {
             requestId: null,
             dryRun: true,
-            erased: await countsFor(trx, subjectRef),
+            erased: await countsFor(
+              trx,
+              subjectRef,
+              async (ref) => (await deps.subjectKeys.existingDataKey(trx, ref)) !== undefined,
+            ),
             recordingLocations,
           };
         }
@@ -94,10 +102,10 @@ export function subjectErasureFactory(deps: Omit<GdprDeps, 'subjectKeys'>) {
           .where('call_id', 'in', callIds)
           .executeTakeFirst();
         const deleted = async (q: Promise<{ numDeletedRows: bigint }>) => Number((await q).numDeletedRows);
-        // Key first: once it is gone, every ciphertext row (and its copies in WAL or backups) is noise.
-        const dataKeys = await deleted(
-          trx.deleteFrom('subjects').where('subject_ref', '=', subjectRef).executeTakeFirst(),
-        );
+        // Key first, in the key store (final even if this transaction rolls back): once it is gone, every
+        // ciphertext row, dead row version, WAL record and backup copy of this subject's text is noise.
+        const dataKeys = (await deps.subjectKeys.destroy(subjectRef)) ? 1 : 0;
+        await trx.deleteFrom('subjects').where('subject_ref', '=', subjectRef).execute();
         const transcriptSegments = await deleted(
           trx.deleteFrom('transcript_segments').where('subject_ref', '=', subjectRef).executeTakeFirst(),
         );

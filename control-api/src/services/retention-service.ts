@@ -8,6 +8,7 @@ import type { Db } from '../db/db.ts';
 import type { ControlApiMetrics } from '../metrics.ts';
 import type { Principal } from '../types.ts';
 import type { AuditService } from './audit-service.ts';
+import type { SubjectKeys } from './subject-keys.ts';
 
 export interface RetentionResult {
   cutoff: string;
@@ -25,6 +26,7 @@ const BATCH = 1000;
 export function retentionServiceFactory(deps: {
   db: Db;
   audit: AuditService;
+  subjectKeys: SubjectKeys;
   metrics: ControlApiMetrics;
   retentionDays: number;
   now: () => Date;
@@ -86,8 +88,10 @@ export function retentionServiceFactory(deps: {
             ),
           ),
         )
-        .executeTakeFirst();
-      deleted.dataKeys = Number(orphanKeys.numDeletedRows);
+        .returning('subject_ref')
+        .execute();
+      // The rows are gone; the keys themselves are destroyed in the key store.
+      for (const r of orphanKeys) if (await deps.subjectKeys.destroy(r.subject_ref)) deleted.dataKeys += 1;
       for (const [table, n] of Object.entries(deleted)) deps.metrics.retentionDeleted.inc({ table }, n);
       await deps.audit.append({
         actor: actor.id,
