@@ -52,7 +52,7 @@ export const controlApiEnvSchema = z.object({
   ENCRYPTION_KEY_ID: z.string().default('k1'),
   KEY_STORE: z.enum(['file', 'vault']).default('file'),
   /** Own directory for the file key store; keep it out of database backups. */
-  KEY_STORE_DIR: z.string().default('./keys'),
+  KEY_STORE_DIR: z.string().default('./data/keys'),
   VAULT_ADDR: envFields.url().optional(),
   VAULT_TOKEN: z.string().optional(),
   VAULT_NAMESPACE: z.string().optional(),
