@@ -110,6 +110,7 @@ export default defineAgent<ProcessData>({
             subjectId,
             logger,
             metrics,
+            instanceId: ctx.job.id,
             spoolFile: config.TRANSCRIPT_SPOOL_FILE
               ? `${config.TRANSCRIPT_SPOOL_FILE}.${callId}.jsonl`
               : undefined,

@@ -6,7 +6,7 @@
  * survive a restart) and are retried with exponential backoff for as long as the call runs, then up
  * to a drain deadline.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { backoffDelayMs, sleep } from '../../common/src/http-retry.ts';
 import type { Logger } from '../../common/src/logger.ts';
@@ -36,14 +36,21 @@ export interface TranscriptUploaderOptions {
   maxSpoolSegments?: number;
   /** Optional JSON-lines file mirroring the spool. */
   spoolFile?: string;
+  /** Names this uploader's segments apart from another agent's on the same call (the job id); random if unset. */
+  instanceId?: string;
   requestTimeoutMs?: number;
   backoff?: { initialMs: number; maxMs: number };
   fetchImpl?: typeof fetch;
 }
 
-/** A deterministic UUID-shaped id (name-based, SHA-1 as in RFC 4122 v5) for segment `seq` of a call. */
-export function segmentId(callId: string, seq: number): string {
-  const h = createHash('sha1').update(`riva-call-agent/transcript/${callId}/${seq}`).digest();
+/**
+ * A deterministic UUID-shaped id (name-based, SHA-1 as in RFC 4122 v5) for segment `seq` written by one
+ * uploader instance of a call. The instance is part of the name: when an agent dies and another takes the
+ * call over (or restores the first one's spool), its numbering starts again at 0 without reusing an id the
+ * control API already holds, which it would acknowledge as a duplicate and drop.
+ */
+export function segmentId(callId: string, instanceId: string, seq: number): string {
+  const h = createHash('sha1').update(`riva-call-agent/transcript/${callId}/${instanceId}/${seq}`).digest();
   h[6] = (h[6]! & 0x0f) | 0x50;
   h[8] = (h[8]! & 0x3f) | 0x80;
   const hex = h.subarray(0, 16).toString('hex');
@@ -53,11 +60,14 @@ export function segmentId(callId: string, seq: number): string {
 class NonRetryableUploadError extends Error {}
 
 export class TranscriptUploader {
-  readonly #opts: Required<Omit<TranscriptUploaderOptions, 'metrics' | 'spoolFile' | 'fetchImpl'>> &
+  readonly #opts: Required<
+    Omit<TranscriptUploaderOptions, 'metrics' | 'spoolFile' | 'fetchImpl' | 'instanceId'>
+  > &
     Pick<TranscriptUploaderOptions, 'metrics' | 'spoolFile'>;
   readonly #fetch: typeof fetch;
   #pending: TranscriptSegment[] = [];
   #seq = 0;
+  readonly #instanceId: string;
   #wake: (() => void) | undefined;
   #closing = false;
   #loop: Promise<void>;
@@ -74,6 +84,7 @@ export class TranscriptUploader {
       baseUrl: options.baseUrl.replace(/\/+$/, ''),
     };
     this.#fetch = options.fetchImpl ?? fetch;
+    this.#instanceId = options.instanceId ?? randomUUID();
     if (this.#opts.spoolFile && existsSync(this.#opts.spoolFile)) this.#restoreSpool(this.#opts.spoolFile);
     this.#loop = this.#run();
   }
@@ -89,7 +100,7 @@ export class TranscriptUploader {
 
   add(input: TranscriptSegmentInput): TranscriptSegment {
     const segment: TranscriptSegment = {
-      id: segmentId(this.#opts.callId, this.#seq++),
+      id: segmentId(this.#opts.callId, this.#instanceId, this.#seq++),
       subjectId: this.#opts.subjectId,
       ...input,
     };
@@ -225,7 +236,6 @@ export class TranscriptUploader {
         // A torn last line from a crash: the segment is still in memory of no one; skip it.
       }
     }
-    // Continue numbering after restored segments so new ids never collide with spooled ones.
-    this.#seq = this.#pending.length;
+    // Restored segments keep their ids; this instance's own ids cannot collide with them (see segmentId).
   }
 }

@@ -136,6 +136,7 @@ describe('transcript upload to the control API', () => {
       token: AGENT,
       callId,
       subjectId,
+      instanceId: 'job-outage',
       logger,
       metrics,
       backoff: { initialMs: 100, maxMs: 2000 },
@@ -169,7 +170,9 @@ describe('transcript upload to the control API', () => {
     const stored = await storedTranscript(callId);
     expect(stored.map((s) => s.text)).toEqual(Array.from({ length: 8 }, (_, i) => `segment ${i}`));
     expect(new Set(stored.map((s) => s.id)).size).toBe(8);
-    expect(stored.map((s) => s.id)).toEqual(Array.from({ length: 8 }, (_, i) => segmentId(callId, i)));
+    expect(stored.map((s) => s.id)).toEqual(
+      Array.from({ length: 8 }, (_, i) => segmentId(callId, 'job-outage', i)),
+    );
   }, 60_000);
 
   it('re-sends a batch whose response was lost and the API stores it once', async () => {
@@ -230,6 +233,48 @@ describe('transcript upload to the control API', () => {
     resumed.add({ speaker: 'agent', text: 'after restart', startMs: 200, endMs: 300 });
     expect(await resumed.close(10_000)).toBe(0);
     expect((await storedTranscript(callId)).map((s) => s.text)).toEqual(['kept', 'after restart']);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a second agent restoring the first one's spool reuses no id the API already holds", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agent-spool-'));
+    const spoolFile = join(dir, 'spool.jsonl');
+    const subjectId = 'subj-takeover';
+    const callId = await createCall(subjectId);
+    const urls = { current: `http://127.0.0.1:${port}` };
+    // The first agent delivers two segments, then loses the API and dies with a third one spooled.
+    const first = new TranscriptUploader({
+      baseUrl: 'http://spool-test.invalid',
+      token: AGENT,
+      callId,
+      subjectId,
+      logger,
+      spoolFile,
+      backoff: { initialMs: 50, maxMs: 100 },
+      fetchImpl: (input, init) =>
+        fetch(String(input).replace('http://spool-test.invalid', urls.current), init),
+    });
+    first.add({ speaker: 'agent', text: 'one', startMs: 0, endMs: 100 });
+    first.add({ speaker: 'caller', text: 'two', startMs: 200, endMs: 300 });
+    await waitFor(() => first.deliveredCount === 2, 10_000);
+    urls.current = 'http://127.0.0.1:1';
+    first.add({ speaker: 'agent', text: 'three', startMs: 400, endMs: 500 });
+    expect(await first.close(300)).toBe(1);
+
+    const second = new TranscriptUploader({
+      baseUrl: `http://127.0.0.1:${port}`,
+      token: AGENT,
+      callId,
+      subjectId,
+      logger,
+      spoolFile,
+    });
+    second.add({ speaker: 'agent', text: 'four', startMs: 600, endMs: 700 });
+    second.add({ speaker: 'caller', text: 'five', startMs: 800, endMs: 900 });
+    expect(await second.close(10_000)).toBe(0);
+    const stored = await storedTranscript(callId);
+    expect(stored.map((s) => s.text)).toEqual(['one', 'two', 'three', 'four', 'five']);
+    expect(new Set(stored.map((s) => s.id)).size).toBe(5);
     rmSync(dir, { recursive: true, force: true });
   });
 });
