@@ -83,6 +83,7 @@ function benchConfig(): ControlApiConfig {
 const noLiveKit: LiveKitGateway = {
   createRoom: () => Promise.reject(new Error('not in bench')),
   dispatchAgent: () => Promise.reject(new Error('not in bench')),
+  redispatchAgent: () => Promise.reject(new Error('not in bench')),
   deleteRoom: () => Promise.resolve(),
   listRooms: () => Promise.resolve([]),
   listParticipants: () => Promise.resolve([]),

@@ -72,7 +72,8 @@ export interface CallSession {
   readonly events: EventEmitter<CallSessionEvents>;
   /** Resolves with the reason once the call has ended and the session is closed. */
   readonly ended: Promise<CallEndReason>;
-  start(options?: { room?: Room }): Promise<void>;
+  /** Joins the session to the room and speaks the greeting, or the resume line when `resumed`. */
+  start(options?: { room?: Room; resumed?: boolean }): Promise<void>;
   endCall(reason: CallEndReason): Promise<void>;
 }
 
@@ -275,8 +276,9 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
         ...(options.room ? { room: options.room } : {}),
       });
       metrics?.callEvent('started');
-      log.info({ brain: deps.brain.kind, turnDetection: settings.turnDetection }, 'call started');
-      session.say(deps.brain.flow.greeting);
+      const resumed = options.resumed === true;
+      log.info({ brain: deps.brain.kind, turnDetection: settings.turnDetection, resumed }, 'call started');
+      session.say(resumed ? deps.brain.flow.resumeLine : deps.brain.flow.greeting);
     },
     endCall,
   };

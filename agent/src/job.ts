@@ -20,19 +20,23 @@ interface ProcessData extends Record<string, unknown> {
   vad?: VAD;
 }
 
-/** Dispatch metadata set by the control API: `{"callId","subjectId"}`. */
+/**
+ * Dispatch metadata set by the control API: `{"callId","subjectId"}`, plus `"resumed": true` when it sends a
+ * new agent into a call whose agent was lost.
+ */
 export function parseDispatchMetadata(
   metadata: string,
   roomName: string,
-): { callId: string; subjectId?: string } {
+): { callId: string; subjectId?: string; resumed?: boolean } {
   try {
-    const parsed = JSON.parse(metadata) as { callId?: unknown; subjectId?: unknown };
+    const parsed = JSON.parse(metadata) as { callId?: unknown; subjectId?: unknown; resumed?: unknown };
     if (typeof parsed.callId === 'string' && parsed.callId !== '') {
       return {
         callId: parsed.callId,
         ...(typeof parsed.subjectId === 'string' && parsed.subjectId !== ''
           ? { subjectId: parsed.subjectId }
           : {}),
+        ...(parsed.resumed === true ? { resumed: true } : {}),
       };
     }
   } catch {
@@ -68,7 +72,7 @@ export default defineAgent<ProcessData>({
       ? undefined
       : startJobMetricsPush({ registry: metrics.registry, port: config.METRICS_PORT });
     const roomName = ctx.job.room?.name ?? '';
-    const { callId, subjectId } = parseDispatchMetadata(ctx.job.metadata, roomName);
+    const { callId, subjectId, resumed } = parseDispatchMetadata(ctx.job.metadata, roomName);
     const log = logger.child({ callId, jobId: ctx.job.id });
 
     // Checked again here (the worker checks at accept time too) so a job can never run outside the EU.
@@ -119,6 +123,8 @@ export default defineAgent<ProcessData>({
     if (!uploader) log.info('transcripts are not uploaded (no control API, token or subject)');
 
     await ctx.connect();
+    // The job's own process id: operators (and the healing test) find the process that holds this call.
+    log.info({ pid: process.pid }, 'job connected');
     const call = createCallSession({
       callId,
       settings: callSettingsFromConfig(config),
@@ -140,7 +146,7 @@ export default defineAgent<ProcessData>({
       await Promise.allSettled([stt.close(), tts.close()]);
       await pusher?.stop();
     });
-    await call.start({ room: ctx.room });
+    await call.start({ room: ctx.room, resumed });
     void call.ended.then((reason) => ctx.shutdown(`call ended: ${reason}`));
   },
 });

@@ -26,6 +26,7 @@ const AGENT = 'agent-token-0123456789abcdef';
 const livekitStub: LiveKitGateway = {
   createRoom: async () => {},
   dispatchAgent: async () => 'AD_test',
+  redispatchAgent: async () => 'AD_test2',
   deleteRoom: async () => {},
   listRooms: async (names) => names,
   listParticipants: async () => [],

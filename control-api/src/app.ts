@@ -29,6 +29,7 @@ import { createRouter } from './routes/router.ts';
 import { subjectsRouter } from './routes/subjects.ts';
 import { transcriptsRouter } from './routes/transcripts.ts';
 import { webhooksRouter } from './routes/webhooks.ts';
+import { agentRecoveryFactory } from './services/agent-recovery.ts';
 import { auditServiceFactory } from './services/audit-service.ts';
 import { callsServiceFactory } from './services/calls-service.ts';
 import { gdprServiceFactory } from './services/gdpr-service.ts';
@@ -80,7 +81,15 @@ export function createControlApi(deps: ControlApiDeps) {
     logger,
     now,
   });
-  const webhooks = webhookServiceFactory({ db, livekit: config.livekit, metrics, logger, now });
+  const agentRecovery = agentRecoveryFactory({ db, livekit, metrics, logger });
+  const webhooks = webhookServiceFactory({
+    db,
+    livekit: config.livekit,
+    metrics,
+    logger,
+    now,
+    onAgentLost: (room) => agentRecovery.replaceLostAgent(room),
+  });
   const gdpr = gdprServiceFactory({ db, keyring, subjectKeys, audit, metrics, now });
   const retention = retentionServiceFactory({
     db,

@@ -39,6 +39,11 @@ export function createControlApiMetrics(registry: Registry) {
       help: 'LiveKit server API calls by method and outcome',
       labelNames: ['method', 'outcome'] as const,
     }),
+    agentReplacements: counter(registry, {
+      name: 'agent_replacements_total',
+      help: 'New agents dispatched into calls whose agent was lost, by outcome',
+      labelNames: ['outcome'] as const,
+    }),
   };
 }
 

@@ -37,6 +37,7 @@ export async function startFakeLiveKit(options: { apiKey: string; apiSecret: str
   const failures = new Map<string, number>();
   let delay = 0;
   let sidCounter = 0;
+  const dispatches = new Map<string, Array<Record<string, unknown>>>();
 
   const twirpError = (res: ServerResponse, status: number, code: string, msg: string) => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -107,13 +108,21 @@ export async function startFakeLiveKit(options: { apiKey: string; apiSecret: str
         });
       }
       case 'CreateDispatch': {
-        if (!rooms.has(String(body.room))) return twirpError(res, 404, 'not_found', 'room not found');
-        return ok({
+        const roomName = String(body.room);
+        if (!rooms.has(roomName)) return twirpError(res, 404, 'not_found', 'room not found');
+        const created = {
           id: `AD_${++sidCounter}`,
           agentName: body.agentName,
-          room: body.room,
+          room: roomName,
           metadata: body.metadata,
-        });
+        };
+        dispatches.set(roomName, [...(dispatches.get(roomName) ?? []), created]);
+        return ok(created);
+      }
+      case 'ListDispatch': {
+        const roomName = String(body.room);
+        if (!rooms.has(roomName)) return twirpError(res, 404, 'not_found', 'room not found');
+        return ok({ agentDispatches: dispatches.get(roomName) ?? [] });
       }
       default:
         return twirpError(res, 501, 'unimplemented', 'not faked');

@@ -157,7 +157,8 @@ describe.each(ENGINES)('LiveKit webhooks on %s', (engine) => {
           },
         },
       ],
-      ['participant_left', { room, participant: { identity: 'caller-1', kind: 0 } }],
+      // Deleting the room disconnects the caller (DisconnectReason ROOM_DELETED), then the room finishes.
+      ['participant_left', { room, participant: { identity: 'caller-1', kind: 0, disconnectReason: 5 } }],
       ['room_finished', { room, roomEndReason: 1 }],
       // A late repeat of an earlier kind of event must not reopen the call.
       ['participant_joined', { room, participant: { identity: 'caller-2', kind: 0 } }],
@@ -193,6 +194,50 @@ describe.each(ENGINES)('LiveKit webhooks on %s', (engine) => {
     expect(stored).not.toContain('Alice Private');
     expect(stored).not.toContain('TURN-SECRET');
     expect(h.logLines.join('')).not.toContain('Alice Private');
+  });
+
+  it('a caller who hangs up ends the call with cause hang-up; the agent leaving afterwards changes nothing', async () => {
+    const { callId, roomName } = await createCall(h, 'subj-wh-hangup');
+    const room = { name: roomName, sid: 'RM_hangup' };
+    const steps: Array<[string, Record<string, unknown>]> = [
+      ['participant_joined', { room, participant: { identity: 'agent-h', kind: 4 } }],
+      ['participant_joined', { room, participant: { identity: 'caller-h', kind: 0 } }],
+      // CLIENT_INITIATED: the caller closed the connection.
+      ['participant_left', { room, participant: { identity: 'caller-h', kind: 0, disconnectReason: 1 } }],
+      ['participant_left', { room, participant: { identity: 'agent-h', kind: 4, disconnectReason: 1 } }],
+    ];
+    for (const [event, fields] of steps) {
+      expect((await postWebhook(h, webhookBody(event, fields).body)).status).toBe(204);
+    }
+    await h.api.services.webhooks.drain();
+    const call = await callState(callId);
+    expect(call.state).toBe('ended');
+    expect(call.endReason).toBe('hang-up');
+    expect(call.startedAt).not.toBeNull();
+    expect(h.livekit.requests.filter((r) => r.method === 'ListDispatch')).toHaveLength(0);
+  });
+
+  it('an agent lost while the caller stays is replaced by a new dispatch marked resumed', async () => {
+    const { callId, roomName } = await createCall(h, 'subj-wh-agent-lost');
+    const room = { name: roomName, sid: 'RM_lost' };
+    const steps: Array<[string, Record<string, unknown>]> = [
+      ['participant_joined', { room, participant: { identity: 'agent-l', kind: 4 } }],
+      ['participant_joined', { room, participant: { identity: 'caller-l', kind: 0 } }],
+      // SIGNAL_CLOSE: the agent's process went away without leaving.
+      ['participant_left', { room, participant: { identity: 'agent-l', kind: 4, disconnectReason: 9 } }],
+    ];
+    for (const [event, fields] of steps) {
+      expect((await postWebhook(h, webhookBody(event, fields).body)).status).toBe(204);
+    }
+    await h.api.services.webhooks.drain();
+    expect((await callState(callId)).agentState).toBe('redispatched');
+    const dispatches = h.livekit.requests.filter(
+      (r) => r.method === 'CreateDispatch' && r.body.room === roomName,
+    );
+    expect(dispatches).toHaveLength(2);
+    const first = JSON.parse(String(dispatches[0]?.body.metadata)) as Record<string, unknown>;
+    expect(JSON.parse(String(dispatches[1]?.body.metadata))).toEqual({ ...first, resumed: true });
+    expect((await callState(callId)).state).toBe('in_progress');
   });
 
   it('accepts unknown events and events for unknown rooms without changing anything', async () => {

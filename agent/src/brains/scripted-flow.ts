@@ -15,6 +15,8 @@ export const flowFileSchema = z.strictObject({
   fallback: z.string().min(1),
   silence_prompt: z.string().min(1).default('Are you still there?'),
   silence_release: z.string().min(1).default('I will end the call now. Goodbye.'),
+  /** Said instead of the greeting by an agent that takes over a call whose first agent was lost. */
+  resume: z.string().min(1).default('Sorry, I lost you for a moment. I am back, please go on.'),
   goodbye: z.strictObject({ patterns: patternList, reply: z.string().min(1) }),
   intents: z
     .array(z.strictObject({ name: z.string().min(1), patterns: patternList, reply: z.string().min(1) }))
@@ -62,6 +64,10 @@ export class ScriptedFlow {
 
   get greeting(): string {
     return this.file.greeting;
+  }
+
+  get resumeLine(): string {
+    return this.file.resume;
   }
 
   get silencePrompt(): string {

@@ -1,8 +1,11 @@
 /**
  * The call state machine, fed by LiveKit webhook facts and by reconciliation.
  *
- *   created ──caller joins──▶ in_progress ──room_finished / DELETE / room gone──▶ ended
- *      └───────────────room_finished / DELETE / room gone────────────────────────▶ ended
+ *   created ──caller joins──▶ in_progress ──caller hangs up / room_finished / DELETE / room gone──▶ ended
+ *      └───────────────room_finished / DELETE / room gone──────────────────────────────────────────▶ ended
+ *
+ * An agent that leaves an in-progress call while the caller is still there (its process died, its node
+ * went away) is reported as `agent_lost`: the webhook service then dispatches a new agent to the room.
  *
  * `ended` is terminal. Events of one room arrive in order but may repeat or be dropped, so every step is
  * idempotent (upserts, guarded transitions) and the reconciler repairs what was missed.
@@ -19,11 +22,36 @@ export type CallState = 'created' | 'in_progress' | 'ended';
 export interface WebhookFacts {
   event: string;
   roomName: string | null;
-  participant?: { identity: string; kind: ParticipantKind };
+  participant?: { identity: string; kind: ParticipantKind; left?: LeaveCause };
   trackSid?: string;
   egress?: { id: string; status: string; locations: string[] };
   job?: { id: string; status: string };
   endReason?: string;
+}
+
+/** Why a participant left, from `ParticipantInfo.disconnectReason` (livekit_models.proto DisconnectReason). */
+export type LeaveCause = 'client' | 'room_closed' | 'removed' | 'server' | 'lost' | 'unknown';
+
+const LEAVE_CAUSES: Record<number, LeaveCause> = {
+  1: 'client', // CLIENT_INITIATED
+  2: 'removed', // DUPLICATE_IDENTITY
+  3: 'server', // SERVER_SHUTDOWN
+  4: 'removed', // PARTICIPANT_REMOVED
+  5: 'room_closed', // ROOM_DELETED
+  6: 'lost', // STATE_MISMATCH
+  7: 'lost', // JOIN_FAILURE
+  8: 'server', // MIGRATION
+  9: 'lost', // SIGNAL_CLOSE
+  10: 'room_closed', // ROOM_CLOSED
+  11: 'client', // USER_UNAVAILABLE (SIP)
+  12: 'client', // USER_REJECTED (SIP)
+  13: 'lost', // SIP_TRUNK_FAILURE
+  14: 'lost', // CONNECTION_TIMEOUT
+};
+
+/** Participants that are the caller side of a call (web or phone), as opposed to agents and media workers. */
+function isCaller(kind: ParticipantKind): boolean {
+  return kind === 'standard' || kind === 'sip';
 }
 
 const END_REASONS = ['unknown', 'api_delete', 'idle_timeout', 'server_shutdown', 'superseded', 'open_failed'];
@@ -35,6 +63,12 @@ export function extractFacts(ev: WebhookEvent): WebhookFacts {
   const facts: WebhookFacts = { event: ev.event, roomName };
   if (ev.participant) {
     facts.participant = { identity: ev.participant.identity, kind: participantKind(ev.participant.kind) };
+    if (ev.event === 'participant_left' || ev.event === 'participant_connection_aborted') {
+      facts.participant.left =
+        ev.event === 'participant_connection_aborted'
+          ? 'lost'
+          : (LEAVE_CAUSES[ev.participant.disconnectReason] ?? 'unknown');
+    }
   }
   if (ev.track) facts.trackSid = ev.track.sid;
   if (ev.egressInfo) {
@@ -115,6 +149,47 @@ export async function upsertParticipant(
     .execute();
 }
 
+/**
+ * After a participant left an active call: the caller hanging up (or its line being lost) ends the call;
+ * the agent leaving while a caller is still there is an `agent_lost` (the caller is not left alone).
+ * Departures caused by the room closing are left to room_finished.
+ */
+async function participantLeft(
+  trx: Kysely<Database>,
+  call: { id: string; state: CallState },
+  p: NonNullable<WebhookFacts['participant']>,
+  t: { cause: string; eventId: string; at: Date },
+): Promise<string> {
+  if (call.state !== 'in_progress' || p.left === 'room_closed' || p.left === 'server') return 'applied';
+  if (isCaller(p.kind)) {
+    const othersOnLine = await trx
+      .selectFrom('call_participants')
+      .select('identity')
+      .where('call_id', '=', call.id)
+      .where('state', '=', 'joined')
+      .where('kind', 'in', ['standard', 'sip'])
+      .executeTakeFirst();
+    if (othersOnLine) return 'applied';
+    await transition(
+      trx,
+      { callId: call.id, from: 'in_progress', to: 'ended', cause: t.cause, eventId: t.eventId, at: t.at },
+      { endReason: p.left === 'client' ? 'hang-up' : 'caller-lost' },
+    );
+    return 'applied';
+  }
+  if (p.kind !== 'agent' || p.left === 'removed') return 'applied';
+  const callerOnLine = await trx
+    .selectFrom('call_participants')
+    .select('identity')
+    .where('call_id', '=', call.id)
+    .where('state', '=', 'joined')
+    .where('kind', 'in', ['standard', 'sip'])
+    .executeTakeFirst();
+  if (!callerOnLine) return 'applied';
+  await trx.updateTable('calls').set({ agent_state: 'lost' }).where('id', '=', call.id).execute();
+  return 'agent_lost';
+}
+
 /** Applies one webhook's facts; returns a short result label for metrics and the outbox row. */
 export async function applyFacts(
   trx: Kysely<Database>,
@@ -148,6 +223,12 @@ export async function applyFacts(
         await trx.updateTable('calls').set({ agent_state: 'joined' }).where('id', '=', call.id).execute();
       } else if (state === 'created') {
         await transition(trx, { callId: call.id, from: 'created', to: 'in_progress', cause, eventId, at });
+        await trx
+          .updateTable('calls')
+          .set({ started_at: at })
+          .where('id', '=', call.id)
+          .where('started_at', 'is', null)
+          .execute();
       }
       return 'applied';
     }
@@ -155,7 +236,7 @@ export async function applyFacts(
     case 'participant_connection_aborted':
       if (!facts.participant) return 'ignored';
       await upsertParticipant(trx, call.id, facts.participant, 'left', at);
-      return 'applied';
+      return participantLeft(trx, { id: call.id, state }, facts.participant, { cause, eventId, at });
     case 'track_published':
       if (!facts.participant) return 'ignored';
       await trx

@@ -16,6 +16,11 @@ export type ParticipantKind = 'standard' | 'agent' | 'sip' | 'ingress' | 'egress
 export interface LiveKitGateway {
   createRoom(name: string, metadata: string): Promise<void>;
   dispatchAgent(room: string, metadata: string): Promise<string>;
+  /**
+   * Sends a new agent into a room whose agent was lost, with the first dispatch's metadata plus
+   * `"resumed": true`; returns the new dispatch id, or undefined when the room has no dispatch to repeat.
+   */
+  redispatchAgent(room: string): Promise<string | undefined>;
   /** Ends the call; a room LiveKit no longer knows counts as ended. */
   deleteRoom(name: string): Promise<void>;
   listRooms(names: string[]): Promise<string[]>;
@@ -74,6 +79,26 @@ export function createLiveKitGateway(config: LiveKitConfig, metrics: ControlApiM
     async dispatchAgent(room, metadata) {
       const d = await observe('CreateDispatch', () =>
         dispatch.createDispatch(room, config.agentName, { metadata }),
+      );
+      return d.id;
+    },
+    async redispatchAgent(room) {
+      const existing = await observe('ListDispatch', () => dispatch.listDispatch(room));
+      const first = existing.find((d) => d.agentName === config.agentName);
+      if (!first) return undefined;
+      let metadata: Record<string, unknown> = {};
+      try {
+        const parsed: unknown = JSON.parse(first.metadata || '{}');
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+          metadata = parsed as Record<string, unknown>;
+        }
+      } catch {
+        // Not ours: send the new agent without it.
+      }
+      const d = await observe('CreateDispatch', () =>
+        dispatch.createDispatch(room, config.agentName, {
+          metadata: JSON.stringify({ ...metadata, resumed: true }),
+        }),
       );
       return d.id;
     },

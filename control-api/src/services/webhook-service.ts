@@ -21,6 +21,8 @@ export interface WebhookServiceDeps {
   now: () => Date;
   /** Seconds of clock skew tolerated on the token's `exp`. */
   clockToleranceSeconds?: number;
+  /** Called after commit for each room whose agent left while the caller stayed (see call-state.ts). */
+  onAgentLost?: (roomName: string) => Promise<unknown>;
 }
 
 export type ReceiveResult = { status: 'accepted' | 'duplicate'; event: string };
@@ -55,6 +57,8 @@ export function webhookServiceFactory(deps: WebhookServiceDeps) {
   let flushing = false;
   let again = false;
   let stopped = false;
+  /** Work started by applied events (agent replacements), awaited by drain(). */
+  const followUps = new Set<Promise<unknown>>();
 
   /**
    * The same checks as the SDK's WebhookReceiver, split in two steps so that the answer depends on the step
@@ -105,6 +109,7 @@ export function webhookServiceFactory(deps: WebhookServiceDeps) {
           .execute();
         const byResult = new Map<string, Array<(typeof rows)[number]['seq']>>();
         const counts: Array<{ event: string; result: string }> = [];
+        const lostAgents: string[] = [];
         const at = deps.now();
         for (const row of rows) {
           const facts = row.facts as WebhookFacts;
@@ -112,6 +117,7 @@ export function webhookServiceFactory(deps: WebhookServiceDeps) {
             ? await applyGuarded(trx, facts, row.id, at)
             : await applyFacts(trx, facts, row.id, at);
           counts.push({ event: row.event, result });
+          if (result === 'agent_lost' && facts.roomName) lostAgents.push(facts.roomName);
           byResult.set(result, [...(byResult.get(result) ?? []), row.seq]);
         }
         for (const [result, seqs] of byResult) {
@@ -124,6 +130,13 @@ export function webhookServiceFactory(deps: WebhookServiceDeps) {
         // Count only once the batch commits.
         setImmediate(() => {
           for (const c of counts) deps.metrics.webhookEvents.inc(c);
+          for (const room of lostAgents) {
+            const followUp = deps.onAgentLost?.(room);
+            if (followUp) {
+              followUps.add(followUp);
+              void followUp.finally(() => followUps.delete(followUp));
+            }
+          }
         });
         return rows.length;
       });
@@ -246,7 +259,12 @@ export function webhookServiceFactory(deps: WebhookServiceDeps) {
           .select((eb) => eb.fn.countAll<string>().as('n'))
           .where('processed_at', 'is', null)
           .executeTakeFirstOrThrow();
-        if (Number(pending.n) === 0) return;
+        if (Number(pending.n) === 0) {
+          // Follow-ups are scheduled right after a batch commits; let that tick pass, then wait for them.
+          await new Promise((r) => setImmediate(r));
+          await Promise.allSettled([...followUps]);
+          return;
+        }
         await new Promise((r) => setTimeout(r, 10));
       }
     },
