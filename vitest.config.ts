@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // idle (they pace audio at real time), so two forks share the machine's two cores well.
 export default defineConfig({
   test: {
-    include: ['{common,proto,agent,speech-server,control-api,charts,bench}/**/*.test.ts'],
+    include: ['{common,proto,agent,speech-server,control-api,charts,bench,tools}/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/*.resilience.test.ts'],
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },

@@ -82,6 +82,11 @@ export const agentConfigSchema = z.object({
     .gt(0, { message: 'expected a fraction above 0 and at most 1, such as 0.8' })
     .max(1, { message: 'expected a fraction above 0 and at most 1, such as 0.8' })
     .default(0.8),
+  /**
+   * Whether CPU load counts towards admission at all. Off only where the CPU is shared with unrelated work
+   * that is not this worker's to account for (the end-to-end tests run every service on two cores).
+   */
+  CPU_ADMISSION: envFields.bool(true),
   DRAIN_TIMEOUT_SECONDS: envFields.positiveInt(600),
   METRICS_PORT: envFields.port(9100),
   /** The framework's worker health server (GET /): set it apart when two workers share a host. */

@@ -54,10 +54,13 @@ async function main(): Promise<void> {
 
   const metrics = createAgentMetrics({ collectDefault: true });
   // CPU utilisation over the last ~5 s (the container's quota under cgroup v2, else the machine).
-  const cpu = runsWorker ? createCpuLoadSampler() : undefined;
+  const cpu = runsWorker && config.CPU_ADMISSION ? createCpuLoadSampler() : undefined;
   const admission = createAdmission({ config, metrics, logger, cpuLoad: cpu?.load });
   if (runsWorker) {
-    logger.info({ ...cpu?.describe(), maxCpuLoad: config.MAX_CPU_LOAD }, 'cpu load sampling');
+    logger.info(
+      { ...cpu?.describe(), cpuAdmission: config.CPU_ADMISSION, maxCpuLoad: config.MAX_CPU_LOAD },
+      'cpu load sampling',
+    );
     const server = await startMetricsServer({
       port: config.METRICS_PORT,
       registry: metrics.registry,

@@ -25,14 +25,19 @@ export interface CreateCallRequest {
   region?: string;
 }
 
+export interface PlacedCall extends CreatedCall {
+  subjectId: string;
+}
+
 let subjects = 0;
 
 /** POST /v1/calls with consent to transcription; throws with the problem body on any non-201. */
-export async function createCall(stack: LocalStack, req: CreateCallRequest = {}): Promise<CreatedCall> {
+export async function createCall(stack: LocalStack, req: CreateCallRequest = {}): Promise<PlacedCall> {
+  const subjectId = req.subjectId ?? `subj-e2e-${process.pid}-${++subjects}`;
   const res = await adminFetch(stack, '/v1/calls', {
     method: 'POST',
     body: JSON.stringify({
-      subjectId: req.subjectId ?? `subj-e2e-${process.pid}-${++subjects}`,
+      subjectId,
       region: req.region ?? 'eu-central',
       legalBasis: 'consent',
       consents: [{ purpose: 'transcription', granted: true, noticeVersion: 'v1' }],
@@ -40,7 +45,7 @@ export async function createCall(stack: LocalStack, req: CreateCallRequest = {})
   });
   const body = await res.text();
   if (res.status !== 201) throw new CallRefused(res.status, body);
-  return JSON.parse(body) as CreatedCall;
+  return { ...(JSON.parse(body) as CreatedCall), subjectId };
 }
 
 export class CallRefused extends Error {
@@ -52,12 +57,18 @@ export class CallRefused extends Error {
   }
 }
 
-/** A control API request with the stack's admin token and a timeout. */
-export function adminFetch(stack: LocalStack, path: string, init: RequestInit = {}): Promise<Response> {
+/** A control API request with one of the stack's tokens (admin unless told) and a timeout. */
+export function adminFetch(
+  stack: LocalStack,
+  path: string,
+  init: RequestInit = {},
+  role: 'admin' | 'dpo' = 'admin',
+): Promise<Response> {
+  const token = role === 'dpo' ? stack.controlApi.dpoToken : stack.controlApi.adminToken;
   return fetch(`${stack.controlApi.url}${path}`, {
     ...init,
     headers: {
-      authorization: `Bearer ${stack.controlApi.adminToken}`,
+      authorization: `Bearer ${token}`,
       'content-type': 'application/json',
       ...init.headers,
     },
@@ -65,8 +76,13 @@ export function adminFetch(stack: LocalStack, path: string, init: RequestInit = 
   });
 }
 
-export async function adminJson<T>(stack: LocalStack, path: string, init: RequestInit = {}): Promise<T> {
-  const res = await adminFetch(stack, path, init);
+export async function adminJson<T>(
+  stack: LocalStack,
+  path: string,
+  init: RequestInit = {},
+  role: 'admin' | 'dpo' = 'admin',
+): Promise<T> {
+  const res = await adminFetch(stack, path, init, role);
   const body = await res.text();
   if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path} answered ${res.status}: ${body}`);
   return JSON.parse(body) as T;

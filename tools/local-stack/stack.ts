@@ -50,7 +50,13 @@ export interface LocalStack {
     apiSecret: string;
     process: ManagedProcess;
   };
-  readonly controlApi: { url: string; adminToken: string; agentToken: string; process: ManagedProcess };
+  readonly controlApi: {
+    url: string;
+    adminToken: string;
+    agentToken: string;
+    dpoToken: string;
+    process: ManagedProcess;
+  };
   /** host:port of the speech server (or the Riva given in the options). */
   readonly rivaUrl: string;
   readonly speechServer?: ManagedProcess;
@@ -81,13 +87,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const apiSecret = randomBytes(32).toString('base64url');
   const adminToken = token();
   const agentToken = token();
+  const dpoToken = token();
   const region = opts.region ?? 'eu-central';
   let stopped = false;
 
-  const spawn = (name: string, argv: string[], env: Record<string, string>) => {
+  const spawn = (name: string, argv: string[], env: Record<string, string>, inNamespace = true) => {
     const proc = new ManagedProcess({
       name,
-      argv: ns.wrap(argv),
+      argv: inNamespace ? ns.wrap(argv) : argv,
       cwd: REPO_ROOT,
       env: { ...process.env, LOG_LEVEL: 'info', ...env },
       onLine: opts.onLine ? (line) => opts.onLine?.(name, line) : undefined,
@@ -106,22 +113,29 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   };
 
   try {
-    // Control API inside the namespace, on the namespace address: LiveKit's webhooks reach it there.
-    const api = spawn('control-api', [NODE, ...TSX, 'control-api/src/main.ts'], {
-      HOST: ns.address,
-      PORT: '0',
-      ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : { DATA_DIR: join(workDir, 'pglite') }),
-      KEY_STORE_DIR: join(workDir, 'keys'),
-      ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-      CONTROL_API_TOKENS: `admin:${adminToken},agent:${agentToken}`,
-      LIVEKIT_URL: `http://${ns.address}:7880`,
-      LIVEKIT_API_KEY: apiKey,
-      LIVEKIT_API_SECRET: apiSecret,
-      ALLOWED_REGIONS: 'eu-central',
-      RECONCILE_INTERVAL_SECONDS: '5',
-    });
+    // The control API needs no WebRTC: it runs beside the caller of this function (so a PostgreSQL on
+    // loopback is reachable) and listens on the host end of the veth pair, where LiveKit's webhooks and the
+    // agents inside the namespace reach it.
+    const api = spawn(
+      'control-api',
+      [NODE, ...TSX, 'control-api/src/main.ts'],
+      {
+        HOST: ns.hostAddress,
+        PORT: '0',
+        ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : { DATA_DIR: join(workDir, 'pglite') }),
+        KEY_STORE_DIR: join(workDir, 'keys'),
+        ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        CONTROL_API_TOKENS: `admin:${adminToken},agent:${agentToken},dpo:${dpoToken}`,
+        LIVEKIT_URL: `http://${ns.address}:7880`,
+        LIVEKIT_API_KEY: apiKey,
+        LIVEKIT_API_SECRET: apiSecret,
+        ALLOWED_REGIONS: 'eu-central',
+        RECONCILE_INTERVAL_SECONDS: '5',
+      },
+      false,
+    );
     const listening = await jsonLines(api, 'control api listening', 60_000);
-    const apiUrl = `http://${ns.address}:${String(listening.port)}`;
+    const apiUrl = `http://${ns.hostAddress}:${String(listening.port)}`;
 
     const liveKit = await startLiveKitServer(
       ns,
@@ -163,6 +177,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         METRICS_PORT: String(metricsPort),
         WORKER_HTTP_PORT: String(8081 + n),
         TRANSCRIPT_SPOOL_FILE: join(workDir, `${name}-spool.jsonl`),
+        // Every service of the stack shares this machine's cores: admit by call count only.
+        CPU_ADMISSION: 'false',
         ...opts.agentEnv,
         ...env,
       });
@@ -189,7 +205,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         apiSecret,
         process: liveKit.process,
       },
-      controlApi: { url: apiUrl, adminToken, agentToken, process: api },
+      controlApi: { url: apiUrl, adminToken, agentToken, dpoToken, process: api },
       rivaUrl: riva,
       speechServer,
       workers,
