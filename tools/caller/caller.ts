@@ -37,6 +37,8 @@ export interface CallerOptions {
   turnTaking?: 'wait-for-agent' | 'as-recorded';
   /** Silence from the agent (ms) that counts as "the agent has finished". */
   agentQuietMs?: number;
+  /** How long (ms) the caller waits for the greeting or an answer before it speaks anyway (default 20 s). */
+  answerTimeoutMs?: number;
   /** Hang up this many ms after the agent starts answering utterance N (1-based): a caller leaving mid-reply. */
   hangUpDuringReply?: { utterance: number; afterMs: number };
   /** After the last utterance has been answered and the agent is quiet this long, the caller hangs up. */
@@ -136,6 +138,7 @@ export async function runCaller(opts: CallerOptions): Promise<CallerResult> {
   const pieces = splitUtterances(opts.audio);
   const quietMs = opts.agentQuietMs ?? 700;
   const lingerMs = opts.lingerMs ?? 6000;
+  const answerTimeoutMs = opts.answerTimeoutMs ?? 20_000;
   const maxMs = opts.maxDurationMs ?? 180_000;
   const events: CallerEvent[] = [];
   const room = new Room();
@@ -220,13 +223,14 @@ export async function runCaller(opts: CallerOptions): Promise<CallerResult> {
     if (next >= pieces.length) return false;
     if (next === 0) {
       if (opts.start === 'immediately') return true;
-      if (opts.start === 'with-greeting') return voice.speaking || voice.bursts.length > 0 || at > 15_000;
-      return (voice.bursts.length > 0 && voice.quietFor(at) >= quietMs) || at > 20_000;
+      if (opts.start === 'with-greeting')
+        return voice.speaking || voice.bursts.length > 0 || at > answerTimeoutMs;
+      return (voice.bursts.length > 0 && voice.quietFor(at) >= quietMs) || at > answerTimeoutMs;
     }
     if (opts.turnTaking === 'as-recorded') return true;
     const last = utterances.at(-1);
     const answered = last !== undefined && voice.bursts.some((b) => b.startMs > last.speechEndMs);
-    return (answered && voice.quietFor(at) >= quietMs) || at - waitingSince > 20_000;
+    return (answered && voice.quietFor(at) >= quietMs) || at - waitingSince > answerTimeoutMs;
   };
 
   while (!ended) {

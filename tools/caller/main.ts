@@ -12,7 +12,8 @@ import { signallingUrl, writeCallerOutputs } from './caller-files.ts';
 
 const USAGE = `usage: npm run call -- --url <ws(s) url> --token <jwt> --caller <wav> --out <dir>
   [--start after-greeting|with-greeting|immediately] [--turn-taking wait-for-agent|as-recorded]
-  [--hang-up-during-reply <utterance>:<ms>] [--linger-ms <ms>] [--max-duration-ms <ms>] [--quiet]`;
+  [--hang-up-during-reply <utterance>:<ms>] [--answer-timeout-ms <ms>] [--linger-ms <ms>]
+  [--max-duration-ms <ms>] [--quiet]`;
 
 function positiveInt(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -51,6 +52,7 @@ async function main(): Promise<number> {
       'turn-taking': { type: 'string' },
       'hang-up-during-reply': { type: 'string' },
       'linger-ms': { type: 'string' },
+      'answer-timeout-ms': { type: 'string' },
       'max-duration-ms': { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -74,6 +76,7 @@ async function main(): Promise<number> {
       turnTaking: oneOf('turn-taking', values['turn-taking'], ['wait-for-agent', 'as-recorded'] as const),
       hangUpDuringReply: parseHangUp(values['hang-up-during-reply']),
       lingerMs: positiveInt('linger-ms', values['linger-ms']),
+      answerTimeoutMs: positiveInt('answer-timeout-ms', values['answer-timeout-ms']),
       maxDurationMs: positiveInt('max-duration-ms', values['max-duration-ms']),
       onEvent: values.quiet ? undefined : (ev) => process.stdout.write(`${JSON.stringify(ev)}\n`),
     };

@@ -4,6 +4,9 @@
  * text parsing and waiting for the control API to reach a state.
  */
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import pg from 'pg';
 import { loadRivaProtos } from '../../proto/src/index.ts';
@@ -12,6 +15,14 @@ import { findLiveKitServer } from '../local-stack/livekit-server.ts';
 import { waitUntil } from '../local-stack/managed-process.ts';
 import { netnsUnavailableReason } from '../local-stack/netns.ts';
 import type { LocalStack } from '../local-stack/stack.ts';
+
+/** For a failed test: the last output of every process on the console, all of it in a file. */
+export function printStackLogs(stack: LocalStack | undefined, testName: string): void {
+  if (!stack) return;
+  const file = join(tmpdir(), `rca-e2e-${process.pid}-${Date.now()}.log`);
+  writeFileSync(file, stack.logs(400_000));
+  console.error(`${stack.logs(6000)}\n(full logs of "${testName}" in ${file})`);
+}
 
 /** Why the real stack cannot run on this machine, or undefined when it can. */
 export async function stackUnavailableReason(): Promise<string | undefined> {

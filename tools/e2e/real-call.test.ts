@@ -16,6 +16,7 @@ import { type LocalStack, startLocalStack } from '../local-stack/stack.ts';
 import {
   freshDatabase,
   metricSum,
+  printStackLogs,
   recognize,
   scrape,
   stackUnavailableReason,
@@ -68,7 +69,7 @@ describe.skipIf(unavailable !== undefined)('real calls through a real LiveKit se
   });
 
   beforeEach((ctx) => {
-    ctx.onTestFailed(() => console.error(stack?.logs(8000)));
+    ctx.onTestFailed(() => printStackLogs(stack, ctx.task.name));
   });
 
   it('a whole call: greeting heard, two turns, transcripts in the room, goodbye, record, export, erasure', async () => {

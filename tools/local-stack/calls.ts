@@ -125,10 +125,14 @@ export function startCallerProcess(stack: LocalStack, opts: CallerProcessOptions
     name: `caller-${opts.call.roomName}`,
     argv: stack.wrap(argv),
     cwd: REPO_ROOT,
+    // rtc-node logs at debug level unless NODE_ENV is production.
+    env: { ...process.env, NODE_ENV: 'production' },
     onLine: (line) => {
       if (!opts.onEvent || !line.startsWith('{')) return;
       try {
-        opts.onEvent(JSON.parse(line) as Record<string, unknown>);
+        const event = JSON.parse(line) as Record<string, unknown>;
+        // The caller's events have a type; rtc-node's own log lines do not.
+        if (typeof event.type === 'string') opts.onEvent(event);
       } catch {
         // not an event line
       }
