@@ -14,6 +14,7 @@ import { routePath } from 'hono/route';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createLogger, type Logger } from '../../common/src/logger.ts';
 import { createMetricsRegistry, type Registry } from '../../common/src/metrics.ts';
+import { createAuditHeadFile, createAuditHeadSigner } from './audit/audit-head.ts';
 import { createAuthenticator, createRequireRole } from './auth/auth.ts';
 import { createRateLimiter } from './auth/rate-limit.ts';
 import type { ControlApiConfig } from './config.ts';
@@ -65,7 +66,16 @@ export function createControlApi(deps: ControlApiDeps) {
   const livekit =
     deps.livekit ?? createLiveKitGateway({ ...config.livekit, agentName: config.agentName }, metrics);
 
-  const audit = auditServiceFactory({ db, now });
+  const signer = createAuditHeadSigner(config.audit.hmacKey);
+  const audit = auditServiceFactory({
+    db,
+    now,
+    key: config.audit.hmacKey,
+    signer,
+    headFile: createAuditHeadFile({ path: config.audit.headFile, signer }),
+    logger,
+    metrics,
+  });
   const keyStore = deps.keyStore ?? createKeyStore(config.keyStore, keyring);
   const subjectKeys = subjectKeysFactory({ store: keyStore, activeKeyId: keyring.activeKeyId, now });
   const transcripts = transcriptsServiceFactory({ db, keyring, subjectKeys, now });
