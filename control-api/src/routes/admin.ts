@@ -13,6 +13,7 @@ import type { RetentionService } from '../services/retention-service.ts';
 import type { SubjectKeys } from '../services/subject-keys.ts';
 import type { AppEnv } from '../types.ts';
 import { SubjectId } from './calls.ts';
+import { Timestamp } from './fields.ts';
 import { bearer, createRouter, errorResponses } from './router.ts';
 
 type RequireRole = (...roles: Role[]) => MiddlewareHandler<AppEnv>;
@@ -43,7 +44,7 @@ export function dsrRouter(deps: { gdpr: GdprService; requireRole: RequireRole })
             schema: z.strictObject({
               type: z.enum(['access', 'portability', 'erasure', 'restriction', 'rectification', 'objection']),
               subjectId: SubjectId,
-              receivedAt: z.iso.datetime().optional(),
+              receivedAt: Timestamp.optional(),
             }),
           },
         },
