@@ -5,7 +5,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { WebhookEvent } from '@livekit/protocol';
 import { SignJWT } from 'jose';
@@ -170,6 +170,8 @@ export async function createHarness(
       await api.services.audit.settle();
       await api.services.keyStore.close();
       if (config.keyStore.kind === 'file') rmSync(config.keyStore.dir, { recursive: true, force: true });
+      // The audit head's temporary directory (the key store's, unless a test chose another key store).
+      rmSync(dirname(config.audit.headFile), { recursive: true, force: true });
       await livekit.close();
       if (!testDb) await tdb.close();
     },
