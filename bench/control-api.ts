@@ -59,6 +59,7 @@ const argNumber = (name: string, fallback: number) => Number(argValue(name) ?? f
 const progress = (msg: string) => console.log(`control-api: ${msg}`);
 
 function benchConfig(): ControlApiConfig {
+  const keyDir = mkdtempSync(join(tmpdir(), 'bench-keys-'));
   return {
     port: 0,
     host: '127.0.0.1',
@@ -68,7 +69,8 @@ function benchConfig(): ControlApiConfig {
     oidc: undefined,
     livekit: { url: 'http://127.0.0.1:9', apiKey: API_KEY, apiSecret: API_SECRET, timeoutSeconds: 2 },
     keyring: { keys: new Map([['k1', Buffer.alloc(32, 7)]]), activeKeyId: 'k1', indexKeyId: 'k1' },
-    keyStore: { kind: 'file', dir: mkdtempSync(join(tmpdir(), 'bench-keys-')) },
+    keyStore: { kind: 'file', dir: keyDir },
+    audit: { hmacKey: Buffer.alloc(32, 9), headFile: join(keyDir, 'audit-head.json') },
     retentionDays: 30,
     retentionIntervalMinutes: 60,
     reconcileIntervalSeconds: 60,

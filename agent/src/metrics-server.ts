@@ -4,19 +4,13 @@
  * LiveKit runs every call in its own forked process, so the main process alone cannot see call
  * latencies. Each job process pushes its registry (prom-client JSON) to `POST /internal/job-metrics`
  * on loopback every few seconds and when it ends; `/metrics` serves the main registry plus the sum
- * of every job's latest snapshot. Snapshots of finished jobs are folded into one retired total so
- * memory stays bounded and counters never go backwards.
+ * of every job's latest snapshot. Pushes are checked and bounded before they are kept, and a finished
+ * job's series are dropped (its counters folded into a retired total): see job-metrics.ts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import {
-  AggregatorRegistry,
-  type MetricObjectWithValues,
-  type MetricValue,
-  type Registry,
-} from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../../common/src/logger.ts';
-
-type MetricsJson = Array<MetricObjectWithValues<MetricValue<string>>>;
+import { createJobMetricsStore, type MetricsJson, type PushLimits } from './job-metrics.ts';
 
 export interface MetricsServerOptions {
   port: number;
@@ -25,31 +19,43 @@ export interface MetricsServerOptions {
   logger: Logger;
   /** Ready to take calls (false while draining or before the worker registered). */
   isReady?: () => boolean;
+  /** Bounds on job pushes (defaults in job-metrics.ts). */
+  pushLimits?: Partial<PushLimits>;
+  now?: () => number;
 }
 
 export interface MetricsServer {
   port: number;
+  /** Drops a job process's series now (when its exit is seen before its final push). */
+  endJob(pid: number): Promise<void>;
   close(): Promise<void>;
 }
 
-const MAX_PUSH_BYTES = 2 * 1024 * 1024;
+class BodyTooLarge extends Error {}
 
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
-  const live = new Map<number, MetricsJson>();
-  let retired: MetricsJson | undefined;
+  const store = createJobMetricsStore({
+    own: async () => (await options.registry.getMetricsAsJSON()) as unknown as MetricsJson,
+    ...(options.pushLimits ? { limits: options.pushLimits } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
 
-  const render = async (): Promise<{ contentType: string; body: string }> => {
-    const own = await options.registry.getMetricsAsJSON();
-    const parts: MetricsJson[] = [own as MetricsJson, ...live.values(), ...(retired ? [retired] : [])];
-    const merged = AggregatorRegistry.aggregate(parts);
-    return { contentType: options.registry.contentType, body: await merged.metrics() };
+  const render = async (): Promise<string> => {
+    try {
+      return await store.render();
+    } catch (err) {
+      // Pushes are checked before they are kept, so this should not happen; if it does, the main process's own
+      // metrics are still served rather than an error.
+      options.logger.warn({ err }, 'job metrics could not be summed');
+      return options.registry.metrics();
+    }
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/metrics') {
-      const { contentType, body } = await render();
-      res.writeHead(200, { 'content-type': contentType }).end(body);
+      const body = await render();
+      res.writeHead(200, { 'content-type': options.registry.contentType }).end(body);
       return;
     }
     if (req.method === 'GET' && path === '/healthz') {
@@ -70,16 +76,22 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
         res.writeHead(403).end();
         return;
       }
-      const body = await readBody(req);
-      const push = JSON.parse(body) as { pid: number; final: boolean; metrics: MetricsJson };
-      if (push.final) {
-        live.delete(push.pid);
-        const merged = AggregatorRegistry.aggregate([push.metrics, ...(retired ? [retired] : [])]);
-        retired = (await merged.getMetricsAsJSON()) as MetricsJson;
-      } else {
-        live.set(push.pid, push.metrics);
+      let body: string;
+      try {
+        body = await readBody(req, store.limits.maxBytes);
+      } catch (err) {
+        const tooLarge = err instanceof BodyTooLarge;
+        res.writeHead(tooLarge ? 413 : 400, { 'content-type': 'text/plain', connection: 'close' });
+        res.end(tooLarge ? `push larger than ${store.limits.maxBytes} bytes\n` : 'unreadable push\n');
+        return;
       }
-      res.writeHead(204).end();
+      const outcome = await store.accept(body);
+      if (outcome.status === 204) {
+        res.writeHead(204).end();
+        return;
+      }
+      options.logger.warn({ status: outcome.status }, 'job metrics push refused');
+      res.writeHead(outcome.status, { 'content-type': 'text/plain' }).end(`${outcome.problem}\n`);
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
@@ -88,7 +100,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       options.logger.warn({ err }, 'metrics request failed');
-      if (!res.headersSent) res.writeHead(400).end();
+      if (!res.headersSent) res.writeHead(500).end();
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -98,6 +110,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   const address = server.address();
   return {
     port: typeof address === 'object' && address ? address.port : options.port,
+    endJob: (pid) => store.endJob(pid),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -106,15 +119,23 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** Reads the body up to `max` bytes; stops reading (without buffering the rest) beyond. */
+function readBody(req: IncomingMessage, max: number): Promise<string> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > max) {
+    req.resume();
+    return Promise.reject(new BodyTooLarge());
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_PUSH_BYTES) {
-        reject(new Error('push too large'));
-        req.destroy();
+      if (size > max) {
+        chunks.length = 0;
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new BodyTooLarge());
         return;
       }
       chunks.push(chunk);

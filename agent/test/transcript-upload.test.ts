@@ -109,6 +109,7 @@ beforeAll(async () => {
     livekit: { url: 'http://127.0.0.1:1', apiKey: 'k', apiSecret: 's', timeoutSeconds: 1 },
     keyring: { keys: new Map([['k1', randomBytes(32)]]), activeKeyId: 'k1', indexKeyId: 'k1' },
     keyStore: { kind: 'file', dir: `${dataDir}-keys` },
+    audit: { hmacKey: randomBytes(32), headFile: `${dataDir}-keys/audit-head.json` },
     retentionDays: 30,
     retentionIntervalMinutes: 60,
     reconcileIntervalSeconds: 60,

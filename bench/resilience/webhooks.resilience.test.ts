@@ -12,13 +12,23 @@
  *    an expired token;
  *  - fuzzed: random bytes, random JSON, truncated protojson, invalid UTF-8, over-size bodies, odd content types,
  *    each either unsigned or signed correctly over the garbage (must be 400, never 5xx).
+ *
+ * Then the poison case: correctly signed events whose fields cannot be stored (a NUL in the participant
+ * identity, a 20,000-character id) delivered in the same moment as valid ones, so they would share a
+ * group-commit INSERT: valid deliveries failed 0, every poison event answered 400.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, type Harness, signWebhook, webhookBody } from '../../control-api/test/helpers.ts';
+import {
+  createCall,
+  createHarness,
+  type Harness,
+  signWebhook,
+  webhookBody,
+} from '../../control-api/test/helpers.ts';
 
 const LEGIT = 200;
 const ATTACKS = 10_000;
@@ -248,5 +258,69 @@ describe('webhook abuse', () => {
     expect(replayNotDuplicate).toBe(0);
     expect(Number(stored.n)).toBe(LEGIT);
     agent.destroy();
+  });
+
+  it('fails no valid delivery when signed poison events arrive among valid ones', async () => {
+    const VALID = 600;
+    const POISON = 30;
+    const { callId, roomName } = await createCall(h, 'subj-poison');
+    const valid = Array.from({ length: VALID }, (_, i) =>
+      webhookBody('participant_joined', {
+        room: { name: roomName },
+        participant: { identity: `caller-${i}`, kind: 0 },
+      }),
+    );
+    const poison = Array.from({ length: POISON }, (_, i) => {
+      if (i % 2 === 0) {
+        return webhookBody('participant_joined', {
+          room: { name: roomName },
+          participant: { identity: `poison\u0000${i}`, kind: 0 },
+        });
+      }
+      const ev = webhookBody('participant_joined', { room: { name: roomName } });
+      return { id: 'E'.repeat(20_000), body: ev.body.replace(ev.id, 'E'.repeat(20_000)) };
+    });
+    // Every 20th delivery is a poison one, all sent at once over loopback.
+    const mixed = valid.flatMap((ev, i) => (i % 20 === 0 && poison[i / 20] ? [poison[i / 20]!, ev] : [ev]));
+    const poisonBodies = new Set(poison.map((p) => p.body));
+    const results = await Promise.all(
+      mixed.map(async (ev) => {
+        const res = await fetch(`${base}/v1/webhooks/livekit`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/webhook+json', authorization: await signWebhook(ev.body) },
+          body: ev.body,
+        });
+        await res.arrayBuffer();
+        return { poison: poisonBodies.has(ev.body), status: res.status };
+      }),
+    );
+    await h.api.services.webhooks.drain();
+    const joined = await h.db.kysely
+      .selectFrom('call_participants')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('call_id', '=', callId)
+      .executeTakeFirstOrThrow();
+    const count = (xs: typeof results) =>
+      xs.reduce<Record<string, number>>((acc, r) => {
+        acc[r.status] = (acc[r.status] ?? 0) + 1;
+        return acc;
+      }, {});
+    const validResults = results.filter((r) => !r.poison);
+    const poisonResults = results.filter((r) => r.poison);
+    const summary = {
+      test: 'webhook-poison',
+      validDeliveries: VALID,
+      poisonDeliveries: POISON,
+      validFailed: validResults.filter((r) => r.status !== 204).length,
+      validStatus: count(validResults),
+      poisonStatus: count(poisonResults),
+      fiveXx: results.filter((r) => r.status >= 500).length,
+      participantsApplied: Number(joined.n),
+    };
+    console.log(JSON.stringify(summary));
+    expect(summary.validFailed).toBe(0);
+    expect(summary.poisonStatus).toEqual({ 400: POISON });
+    expect(summary.fiveXx).toBe(0);
+    expect(summary.participantsApplied).toBe(VALID);
   });
 });

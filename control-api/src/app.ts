@@ -14,12 +14,14 @@ import { routePath } from 'hono/route';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createLogger, type Logger } from '../../common/src/logger.ts';
 import { createMetricsRegistry, type Registry } from '../../common/src/metrics.ts';
+import { createAuditHeadFile, createAuditHeadSigner } from './audit/audit-head.ts';
 import { createAuthenticator, createRequireRole } from './auth/auth.ts';
 import { createRateLimiter } from './auth/rate-limit.ts';
 import type { ControlApiConfig } from './config.ts';
 import type { Db } from './db/db.ts';
 import { createKeyStore, type SubjectKeyStore } from './keys/key-store.ts';
 import { createKeyring } from './lib/crypto.ts';
+import { inputGuard } from './lib/input-guard.ts';
 import { ApiError, apiErrorResponse, problemResponse } from './lib/problem.ts';
 import { createControlApiMetrics } from './metrics.ts';
 import { adminRouter, dsrRouter } from './routes/admin.ts';
@@ -66,7 +68,16 @@ export function createControlApi(deps: ControlApiDeps) {
   const livekit =
     deps.livekit ?? createLiveKitGateway({ ...config.livekit, agentName: config.agentName }, metrics);
 
-  const audit = auditServiceFactory({ db, now });
+  const signer = createAuditHeadSigner(config.audit.hmacKey);
+  const audit = auditServiceFactory({
+    db,
+    now,
+    key: config.audit.hmacKey,
+    signer,
+    headFile: createAuditHeadFile({ path: config.audit.headFile, signer }),
+    logger,
+    metrics,
+  });
   const keyStore = deps.keyStore ?? createKeyStore(config.keyStore, keyring);
   const subjectKeys = subjectKeysFactory({ store: keyStore, activeKeyId: keyring.activeKeyId, now });
   const transcripts = transcriptsServiceFactory({ db, keyring, subjectKeys, now });
@@ -144,7 +155,8 @@ export function createControlApi(deps: ControlApiDeps) {
   });
 
   let shuttingDown = false;
-  const app = new OpenAPIHono<AppEnv>();
+  // Not strict: `/v1/calls/` is the same route as `/v1/calls`, for every method.
+  const app = new OpenAPIHono<AppEnv>({ strict: false });
 
   app.use('*', requestId());
   app.use('*', async (c, next) => {
@@ -159,7 +171,7 @@ export function createControlApi(deps: ControlApiDeps) {
   const tooLarge = (c: Context) => problemResponse(c, 413, 'Content Too Large', 'request body is too large');
   const bigBody = bodyLimit({ maxSize: 1024 * KB, onError: tooLarge });
   const smallBody = bodyLimit({ maxSize: 64 * KB, onError: tooLarge });
-  const bigPath = /^\/v1\/(webhooks\/|calls\/[^/]+\/transcripts$)/;
+  const bigPath = /^\/v1\/(webhooks\/|calls\/[^/]+\/transcripts\/?$)/;
   app.use('/v1/*', (c, next) => (bigPath.test(c.req.path) ? bigBody : smallBody)(c, next));
   // JSON endpoints answer 415 to other media types; the webhook endpoint takes LiveKit's webhook+json as is.
   const requireJson: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -177,6 +189,9 @@ export function createControlApi(deps: ControlApiDeps) {
     await next();
   };
   app.use('/v1/*', requireJson);
+  // Webhook bodies are checked after their signature, on the fields that are kept (webhook-validation.ts).
+  const guard = inputGuard();
+  app.use('/v1/*', (c, next) => (c.req.path.startsWith('/v1/webhooks/') ? next() : guard(c, next)));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
   app.route('/', healthRouter({ db, registry, isShuttingDown: () => shuttingDown }));

@@ -2,6 +2,8 @@
  * Control API configuration: read once by `main.ts` with the shared `loadConfig` and passed down.
  * Nothing else in control-api reads process.env.
  */
+import { hkdfSync } from 'node:crypto';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { type Env, envFields, loadConfig } from '../../common/src/config.ts';
 import type { KeyStoreConfig } from './keys/key-store.ts';
@@ -62,6 +64,18 @@ export const controlApiEnvSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{0,64}$/, 'letters, digits, - and _ only')
     .default('riva-subject-'),
   VAULT_TIMEOUT_SECONDS: envFields.positiveInt(5),
+  /**
+   * base64 of at least 32 bytes: the audit chain's HMAC key. Unset: derived (HKDF) from the ENCRYPTION_KEY
+   * index key, which is also kept outside the database.
+   */
+  AUDIT_HMAC_KEY: z
+    .string()
+    .refine((v) => /^[A-Za-z0-9+/_-]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length >= 32, {
+      message: 'expected base64 of at least 32 bytes',
+    })
+    .optional(),
+  /** The signed audit head; outside the database and its backups. Default: KEY_STORE_DIR/audit-head.json. */
+  AUDIT_HEAD_FILE: z.string().optional(),
   RETENTION_DAYS: envFields.positiveInt(30),
   RETENTION_INTERVAL_MINUTES: envFields.positiveInt(60),
   RECONCILE_INTERVAL_SECONDS: envFields.positiveInt(60),
@@ -85,6 +99,8 @@ export interface ControlApiConfig {
   keyring: { keys: Map<string, Buffer>; activeKeyId: string; indexKeyId: string };
   /** Where subject data keys live (src/keys/). */
   keyStore: KeyStoreConfig;
+  /** The audit chain key and the file holding the signed audit head, both outside the database. */
+  audit: { hmacKey: Buffer; headFile: string };
   retentionDays: number;
   retentionIntervalMinutes: number;
   reconcileIntervalSeconds: number;
@@ -126,12 +142,21 @@ function keyStoreConfig(env: ControlApiEnv): KeyStoreConfig {
   };
 }
 
+/** The audit chain key: AUDIT_HMAC_KEY, or one derived from the index master key (stable across rotation). */
+function auditKey(env: ControlApiEnv, keyring: ControlApiConfig['keyring']): Buffer {
+  if (env.AUDIT_HMAC_KEY) return Buffer.from(env.AUDIT_HMAC_KEY, 'base64');
+  const indexKey = keyring.keys.get(keyring.indexKeyId);
+  if (!indexKey) throw new Error('ENCRYPTION_KEY: the index key is missing');
+  return Buffer.from(hkdfSync('sha256', indexKey, Buffer.alloc(0), 'riva-audit-chain-v1', 32));
+}
+
 /** Turns the validated env into the config object the app is built from. */
 export function toControlApiConfig(env: ControlApiEnv): ControlApiConfig {
   const oidcParts = [env.OIDC_ISSUER, env.OIDC_AUDIENCE, env.OIDC_JWKS_URL];
   if (oidcParts.some((p) => p !== undefined) && oidcParts.some((p) => p === undefined)) {
     throw new Error('OIDC_ISSUER, OIDC_AUDIENCE and OIDC_JWKS_URL must be set together');
   }
+  const keyring = parseKeyring(env.ENCRYPTION_KEY, env.ENCRYPTION_KEY_ID);
   return {
     port: env.PORT,
     host: env.HOST,
@@ -153,8 +178,12 @@ export function toControlApiConfig(env: ControlApiEnv): ControlApiConfig {
       apiSecret: env.LIVEKIT_API_SECRET,
       timeoutSeconds: env.LIVEKIT_TIMEOUT_SECONDS,
     },
-    keyring: parseKeyring(env.ENCRYPTION_KEY, env.ENCRYPTION_KEY_ID),
+    keyring,
     keyStore: keyStoreConfig(env),
+    audit: {
+      hmacKey: auditKey(env, keyring),
+      headFile: env.AUDIT_HEAD_FILE ?? join(env.KEY_STORE_DIR, 'audit-head.json'),
+    },
     retentionDays: env.RETENTION_DAYS,
     retentionIntervalMinutes: env.RETENTION_INTERVAL_MINUTES,
     reconcileIntervalSeconds: env.RECONCILE_INTERVAL_SECONDS,

@@ -27,6 +27,8 @@ async function main(): Promise<void> {
 
   // Outbox rows left by a crash are processed at start; the timers repair missed webhooks and enforce retention.
   void services.webhooks.process();
+  // Checks what was appended since the last signed head (or while this instance was down) and advances it.
+  void services.audit.witness();
   const system = { id: 'system:scheduler' };
   const timers = [
     setInterval(() => {
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
     force.unref();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await services.webhooks.stop();
+    await services.audit.settle();
     await db.close();
     logger.info('stopped');
     process.exit(0);

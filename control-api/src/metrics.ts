@@ -34,6 +34,15 @@ export function createControlApiMetrics(registry: Registry) {
       help: 'Rejected API authentications by reason',
       labelNames: ['reason'] as const,
     }),
+    auditHeadSeq: gauge(registry, {
+      name: 'audit_head_seq',
+      help: 'Sequence number of the signed audit head (label: the first 16 hex digits of its hash)',
+      labelNames: ['hash'] as const,
+    }),
+    auditChainValid: gauge(registry, {
+      name: 'audit_chain_valid',
+      help: '1 if the last audit chain check passed, 0 if it found tampering',
+    }),
     livekitRequests: counter(registry, {
       name: 'livekit_requests_total',
       help: 'LiveKit server API calls by method and outcome',

@@ -70,6 +70,28 @@ describe('control API config', () => {
     expect(config.keyring).toMatchObject({ activeKeyId: 'new', indexKeyId: 'old' });
   });
 
+  it('takes the audit key from AUDIT_HMAC_KEY, or derives a stable one from the index key', () => {
+    const derived = loadControlApiConfig({ ENCRYPTION_KEY: key });
+    expect(derived.audit.hmacKey.length).toBe(32);
+    expect(derived.audit.hmacKey.equals(Buffer.from(key, 'base64'))).toBe(false);
+    expect(derived.audit.headFile).toBe('data/keys/audit-head.json');
+    // Rotating the active master key keeps the index key, and so the audit key.
+    const k2 = randomBytes(32).toString('base64');
+    const rotated = loadControlApiConfig({ ENCRYPTION_KEY: `k1:${key},k2:${k2}`, ENCRYPTION_KEY_ID: 'k2' });
+    expect(rotated.audit.hmacKey.equals(derived.audit.hmacKey)).toBe(true);
+    const own = randomBytes(48).toString('base64');
+    const explicit = loadControlApiConfig({
+      ENCRYPTION_KEY: key,
+      AUDIT_HMAC_KEY: own,
+      AUDIT_HEAD_FILE: '/var/lib/riva/audit-head.json',
+    });
+    expect(explicit.audit.hmacKey.equals(Buffer.from(own, 'base64'))).toBe(true);
+    expect(explicit.audit.headFile).toBe('/var/lib/riva/audit-head.json');
+    expect(() => loadControlApiConfig({ ENCRYPTION_KEY: key, AUDIT_HMAC_KEY: 'c2hvcnQ=' })).toThrow(
+      /AUDIT_HMAC_KEY/,
+    );
+  });
+
   it('names the bad variable', () => {
     expect(() => loadControlApiConfig({ ENCRYPTION_KEY: key, CONTROL_API_TOKENS: 'root:short' })).toThrow(
       ConfigError,

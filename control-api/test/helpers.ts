@@ -5,7 +5,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { WebhookEvent } from '@livekit/protocol';
 import { SignJWT } from 'jose';
@@ -76,6 +76,7 @@ export async function openTestDb(engine: DbEngine): Promise<TestDb> {
 }
 
 export function testConfig(livekitUrl: string, overrides: Partial<ControlApiConfig> = {}): ControlApiConfig {
+  const keyDir = mkdtempSync(join(tmpdir(), 'ctl-keys-'));
   return {
     port: 0,
     host: '127.0.0.1',
@@ -85,7 +86,8 @@ export function testConfig(livekitUrl: string, overrides: Partial<ControlApiConf
     oidc: undefined,
     livekit: { url: livekitUrl, apiKey: API_KEY, apiSecret: API_SECRET, timeoutSeconds: 5 },
     keyring: { keys: new Map([['k1', randomBytes(32)]]), activeKeyId: 'k1', indexKeyId: 'k1' },
-    keyStore: { kind: 'file', dir: mkdtempSync(join(tmpdir(), 'ctl-keys-')) },
+    keyStore: { kind: 'file', dir: keyDir },
+    audit: { hmacKey: randomBytes(32), headFile: join(keyDir, 'audit-head.json') },
     retentionDays: 30,
     retentionIntervalMinutes: 60,
     reconcileIntervalSeconds: 60,
@@ -165,8 +167,11 @@ export async function createHarness(
     },
     async close() {
       await api.services.webhooks.stop();
+      await api.services.audit.settle();
       await api.services.keyStore.close();
       if (config.keyStore.kind === 'file') rmSync(config.keyStore.dir, { recursive: true, force: true });
+      // The audit head's temporary directory (the key store's, unless a test chose another key store).
+      rmSync(dirname(config.audit.headFile), { recursive: true, force: true });
       await livekit.close();
       if (!testDb) await tdb.close();
     },

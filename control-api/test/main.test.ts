@@ -34,9 +34,19 @@ function startMain(
 async function database(
   engine: 'pglite' | 'postgres',
 ): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  // The key store and the signed audit head belong to this database: a head left by another run would
+  // (rightly) say the new database's audit log is not the one it witnessed.
+  const keys = mkdtempSync(join(tmpdir(), 'ctl-main-keys-'));
+  const dropKeys = () => rmSync(keys, { recursive: true, force: true });
   if (engine === 'pglite') {
     const dir = mkdtempSync(join(tmpdir(), 'ctl-main-'));
-    return { env: { DATA_DIR: dir }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      env: { DATA_DIR: dir, KEY_STORE_DIR: keys },
+      drop: async () => {
+        rmSync(dir, { recursive: true, force: true });
+        dropKeys();
+      },
+    };
   }
   const admin = process.env.TEST_DATABASE_URL;
   if (!admin) throw new Error('TEST_DATABASE_URL is not set');
@@ -48,8 +58,9 @@ async function database(
   const url = new URL(admin);
   url.pathname = `/${name}`;
   return {
-    env: { DATABASE_URL: url.toString() },
+    env: { DATABASE_URL: url.toString(), KEY_STORE_DIR: keys },
     async drop() {
+      dropKeys();
       const d = new pg.Client(admin);
       await d.connect();
       await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -1,17 +1,19 @@
 /**
  * Bearer authentication: static development tokens (`CONTROL_API_TOKENS`) compared in constant time, and
- * OIDC JWTs verified against a cached remote JWKS with pinned issuer, audience and algorithms.
+ * OIDC JWTs verified against a cached remote JWKS (fetched at most once per cooldown, jwks-cache.ts) with pinned
+ * issuer, audience and algorithms.
  * 401 means "who are you?" (with `WWW-Authenticate: Bearer`), 403 means "you may not".
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
+import { type JWTPayload, jwtVerify } from 'jose';
 import { ROLES, type Role } from '../config.ts';
 import { ApiError } from '../lib/problem.ts';
 import type { ControlApiMetrics } from '../metrics.ts';
 import type { AppEnv, Principal } from '../types.ts';
+import { createJwksCache } from './jwks-cache.ts';
 import type { RateLimiter } from './rate-limit.ts';
 
 export interface AuthConfig {
@@ -28,10 +30,11 @@ export function createAuthenticator(config: AuthConfig) {
   // exit, so timing reveals neither which token matched nor its length.
   const tokens = config.staticTokens.map((t) => ({ role: t.role, digest: sha256(t.token) }));
   const jwks = config.oidc
-    ? createRemoteJWKSet(new URL(config.oidc.jwksUrl), {
-        timeoutDuration: 5_000,
-        cooldownDuration: 30_000,
-        cacheMaxAge: 10 * 60_000,
+    ? createJwksCache({
+        url: config.oidc.jwksUrl,
+        timeoutMs: 5_000,
+        cooldownMs: 30_000,
+        maxAgeMs: 10 * 60_000,
       })
     : undefined;
 
@@ -63,7 +66,7 @@ export function createAuthenticator(config: AuthConfig) {
       if (!jwks || !config.oidc || token.split('.').length !== 3)
         return { ok: false, reason: 'unknown_token' };
       try {
-        const { payload } = await jwtVerify(token, jwks, {
+        const { payload } = await jwtVerify(token, jwks.getKey, {
           issuer: config.oidc.issuer,
           audience: config.oidc.audience,
           algorithms: ['RS256', 'ES256', 'EdDSA'],

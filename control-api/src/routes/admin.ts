@@ -13,6 +13,7 @@ import type { RetentionService } from '../services/retention-service.ts';
 import type { SubjectKeys } from '../services/subject-keys.ts';
 import type { AppEnv } from '../types.ts';
 import { SubjectId } from './calls.ts';
+import { Timestamp } from './fields.ts';
 import { bearer, createRouter, errorResponses } from './router.ts';
 
 type RequireRole = (...roles: Role[]) => MiddlewareHandler<AppEnv>;
@@ -43,7 +44,7 @@ export function dsrRouter(deps: { gdpr: GdprService; requireRole: RequireRole })
             schema: z.strictObject({
               type: z.enum(['access', 'portability', 'erasure', 'restriction', 'rectification', 'objection']),
               subjectId: SubjectId,
-              receivedAt: z.iso.datetime().optional(),
+              receivedAt: Timestamp.optional(),
             }),
           },
         },
@@ -189,19 +190,78 @@ export function adminRouter(deps: {
       ...errorResponses,
     },
   });
+  const Head = z.object({ seq: z.number(), hash: z.string() });
   const auditVerify = createRoute({
     method: 'get',
     path: '/audit/verify',
     operationId: 'verifyAudit',
     tags: ['admin'],
+    summary: 'Recompute the keyed hash chain and check it against the signed head',
+    description:
+      'Fails on a rewritten entry, entries missing from the end, or an emptied table. `seq` and `hash` add a ' +
+      'head an external witness recorded earlier (from `/v1/audit/head`): the log must still pass through it.',
     security: bearer,
     middleware: [deps.requireRole('admin', 'dpo')] as const,
+    request: {
+      query: z
+        .object({
+          seq: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+          hash: z
+            .string()
+            .regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits')
+            .optional(),
+        })
+        .refine((q) => (q.seq === undefined) === (q.hash === undefined), {
+          message: 'give seq and hash together',
+          path: ['hash'],
+        }),
+    },
     responses: {
       200: {
-        description: 'Hash chain check',
+        description: 'Chain check',
         content: {
           'application/json': {
-            schema: z.object({ ok: z.boolean(), checked: z.number(), firstBrokenSeq: z.number().nullable() }),
+            schema: z.object({
+              ok: z.boolean(),
+              checked: z.number(),
+              firstBrokenSeq: z.number().nullable(),
+              reason: z
+                .enum([
+                  'rewritten',
+                  'gap',
+                  'unkeyed_after_keyed',
+                  'tail_missing',
+                  'head_mismatch',
+                  'head_invalid',
+                ])
+                .nullable(),
+              head: Head.nullable(),
+            }),
+          },
+        },
+      },
+      ...errorResponses,
+    },
+  });
+  const auditHead = createRoute({
+    method: 'get',
+    path: '/audit/head',
+    operationId: 'auditHead',
+    tags: ['admin'],
+    summary: 'The signed audit head, for an external witness',
+    description:
+      'Record it elsewhere from time to time: later heads must have a higher or equal `seq`, and the same ' +
+      '`seq` must keep the same `hash`. Pass a recorded head to `/v1/audit/verify` to check the log still holds it.',
+    security: bearer,
+    middleware: [deps.requireRole('admin', 'dpo', 'viewer')] as const,
+    responses: {
+      200: {
+        description: 'The newest head this instance has checked (null before the first entry)',
+        content: {
+          'application/json': {
+            schema: z.object({
+              head: Head.extend({ at: z.string(), alg: z.string(), signature: z.string() }).nullable(),
+            }),
           },
         },
       },
@@ -230,5 +290,11 @@ export function adminRouter(deps: {
       const q = c.req.valid('query');
       return c.json({ entries: await deps.audit.list({ afterSeq: q.after, limit: q.limit }) }, 200);
     })
-    .openapi(auditVerify, async (c) => c.json(await deps.audit.verify(), 200));
+    .openapi(auditVerify, async (c) => {
+      const q = c.req.valid('query');
+      const witnessed =
+        q.seq !== undefined && q.hash !== undefined ? { seq: q.seq, hash: q.hash } : undefined;
+      return c.json(await deps.audit.verify(witnessed), 200);
+    })
+    .openapi(auditHead, async (c) => c.json({ head: await deps.audit.head() }, 200));
 }

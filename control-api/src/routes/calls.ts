@@ -4,6 +4,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Role } from '../config.ts';
 import type { CallsService } from '../services/calls-service.ts';
 import type { AppEnv } from '../types.ts';
+import { Timestamp } from './fields.ts';
 import { bearer, createRouter, errorResponses, problemContent } from './router.ts';
 
 type RequireRole = (...roles: Role[]) => MiddlewareHandler<AppEnv>;
@@ -34,7 +35,21 @@ const CreateCallBody = z
         z.strictObject({ purpose: Purpose, granted: z.boolean(), noticeVersion: z.string().min(1).max(32) }),
       )
       .max(10)
-      .default([]),
+      .default([])
+      .superRefine((consents, ctx) => {
+        // One choice per purpose: with two (granted, then withdrawn) the outcome would depend on array order.
+        const seen = new Set<string>();
+        consents.forEach((c, i) => {
+          if (seen.has(c.purpose)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'purpose'],
+              message: `${c.purpose} is given more than once; send one choice per purpose`,
+            });
+          }
+          seen.add(c.purpose);
+        });
+      }),
   })
   .openapi('CreateCall');
 
@@ -123,7 +138,7 @@ export function callsRouter(deps: { calls: CallsService; requireRole: RequireRol
       query: z.object({
         state: z.enum(['created', 'in_progress', 'ended']).optional(),
         limit: z.coerce.number().int().min(1).max(200).default(50),
-        before: z.iso.datetime().optional(),
+        before: Timestamp.optional(),
       }),
     },
     responses: {

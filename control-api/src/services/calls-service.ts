@@ -84,7 +84,9 @@ export function callsServiceFactory(deps: CallsServiceDeps) {
       .selectAll()
       .where('principal', '=', principal.id)
       .where('key', '=', key)
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    // Released (the first request failed) or expired between the two statements: the client may try again.
+    if (!row) throw new ApiError(409, 'Conflict', 'a request with this Idempotency-Key just finished; retry');
     if (row.fingerprint !== fingerprint) {
       throw new ApiError(422, 'Unprocessable Content', 'Idempotency-Key was already used with another body', {
         field: 'Idempotency-Key',
@@ -97,7 +99,14 @@ export function callsServiceFactory(deps: CallsServiceDeps) {
   }
 
   async function replay(callId: string): Promise<CreatedCall> {
-    const call = await db.selectFrom('calls').selectAll().where('id', '=', callId).executeTakeFirstOrThrow();
+    const call = await db.selectFrom('calls').selectAll().where('id', '=', callId).executeTakeFirst();
+    if (!call) {
+      // Erased (Art. 17) or removed by retention since: the result cannot be replayed, and a new call under the
+      // same key would not be a replay either.
+      throw new ApiError(409, 'Conflict', 'the call created with this Idempotency-Key no longer exists', {
+        field: 'Idempotency-Key',
+      });
+    }
     return {
       callId,
       roomName: call.room_name,

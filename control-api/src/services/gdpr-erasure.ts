@@ -78,6 +78,16 @@ export function subjectErasureFactory(deps: GdprDeps) {
       const at = deps.now();
       const result = await db.transaction().execute(async (trx) => {
         const callIds = trx.selectFrom('calls').select('id').where('subject_ref', '=', subjectRef);
+        // Lock the subject's calls before the key goes: a transcript ingest in flight (FOR SHARE on its call)
+        // finishes first and its segments are erased below; one that starts now waits and then finds no call.
+        if (!options.dryRun) {
+          await trx
+            .selectFrom('calls')
+            .select('id')
+            .where('subject_ref', '=', subjectRef)
+            .forUpdate()
+            .execute();
+        }
         const recordings = await trx
           .selectFrom('call_egress')
           .select('locations')

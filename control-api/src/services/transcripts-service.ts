@@ -60,16 +60,45 @@ export function transcriptsServiceFactory(deps: {
     return latest?.granted === true && latest.withdrawn_at === null;
   }
 
+  /**
+   * A segment id that was not inserted is a repeat, which is fine if it is this call's own segment. If another
+   * call holds it, the segment would be lost: refuse the batch with 409 (rolled back) instead.
+   */
+  async function refuseForeignIds(
+    trx: Kysely<Database>,
+    callId: string,
+    segments: SegmentInput[],
+    inserted: Array<{ id: string }>,
+  ): Promise<void> {
+    const fresh = new Set(inserted.map((r) => r.id));
+    const repeated = [...new Set(segments.map((s) => s.id).filter((id) => !fresh.has(id)))];
+    const foreign = await trx
+      .selectFrom('transcript_segments')
+      .select('id')
+      .where('id', 'in', repeated)
+      .where('call_id', '<>', callId)
+      .limit(1)
+      .executeTakeFirst();
+    if (!foreign) return;
+    const index = segments.findIndex((s) => s.id === foreign.id);
+    throw new ApiError(409, 'Conflict', 'segment id is already used by another call', {
+      field: `segments.${index}.id`,
+    });
+  }
+
   return {
     async ingest(
       callId: string,
       segments: SegmentInput[],
     ): Promise<{ accepted: number; duplicates: number }> {
       return deps.db.kysely.transaction().execute(async (trx) => {
+        // FOR SHARE: an erasure of this subject (which locks its calls FOR UPDATE first) either finished before,
+        // and the call is gone (404), or waits until these segments are stored and then erases them too.
         const call = await trx
           .selectFrom('calls')
           .select(['id', 'subject_ref'])
           .where('id', '=', callId)
+          .forShare()
           .executeTakeFirst();
         if (!call) throw new ApiError(404, 'Not Found', 'no such call');
         segments.forEach((s, i) => {
@@ -110,6 +139,7 @@ export function transcriptsServiceFactory(deps: {
           .onConflict((oc) => oc.column('id').doNothing())
           .returning('id')
           .execute();
+        if (inserted.length < segments.length) await refuseForeignIds(trx, callId, segments, inserted);
         return { accepted: inserted.length, duplicates: segments.length - inserted.length };
       });
     },

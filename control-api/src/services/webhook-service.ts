@@ -12,6 +12,7 @@ import type { Database } from '../db/schema.ts';
 import { ApiError } from '../lib/problem.ts';
 import type { ControlApiMetrics } from '../metrics.ts';
 import { applyFacts, extractFacts, type WebhookFacts } from './call-state.ts';
+import { isDataError, WEBHOOK_LIMITS, webhookProblem } from './webhook-validation.ts';
 
 export interface WebhookServiceDeps {
   db: Db;
@@ -194,19 +195,51 @@ export function webhookServiceFactory(deps: WebhookServiceDeps) {
       const unique = new Map<string, PendingInsert['row']>();
       for (const p of batch) if (!unique.has(p.row.id)) unique.set(p.row.id, p.row);
       try {
-        const inserted = await deps.db.kysely
-          .insertInto('webhook_events')
-          .values([...unique.values()])
-          .onConflict((oc) => oc.column('id').doNothing())
-          .returning('id')
-          .execute();
-        const fresh = new Set(inserted.map((r) => r.id));
+        const fresh = new Set(await insertRows([...unique.values()]));
         for (const p of batch) p.resolve(fresh.delete(p.row.id));
-      } catch (err) {
-        for (const p of batch) p.reject(err);
+      } catch {
+        // One row may have failed the whole statement: insert one by one, so only that delivery fails.
+        await insertEach(batch);
       }
     }
     flushing = false;
+  }
+
+  async function insertRows(rows: Array<PendingInsert['row']>): Promise<string[]> {
+    const inserted = await deps.db.kysely
+      .insertInto('webhook_events')
+      .values(rows)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .execute();
+    return inserted.map((r) => r.id);
+  }
+
+  async function insertEach(batch: PendingInsert[]): Promise<void> {
+    const done = new Set<string>();
+    for (const p of batch) {
+      if (done.has(p.row.id)) {
+        p.resolve(false);
+        continue;
+      }
+      try {
+        const fresh = (await insertRows([p.row])).length > 0;
+        done.add(p.row.id);
+        p.resolve(fresh);
+      } catch (err) {
+        if (!isDataError(err)) {
+          p.reject(err);
+          continue;
+        }
+        // The event's own values cannot be stored: final, so answer 400 (LiveKit does not retry it).
+        deps.logger.warn(
+          { eventId: p.row.id.slice(0, WEBHOOK_LIMITS.id) },
+          'webhook event could not be stored',
+        );
+        deps.metrics.webhookEvents.inc({ event: 'unknown', result: 'unstorable' });
+        p.reject(new ApiError(400, 'Bad Request', 'webhook event holds values that cannot be stored'));
+      }
+    }
   }
 
   function kick(): Promise<void> {
@@ -225,10 +258,18 @@ export function webhookServiceFactory(deps: WebhookServiceDeps) {
     async receive(rawBody: string, authorization: string | undefined): Promise<ReceiveResult> {
       const event = await verify(rawBody, authorization);
       if (!event.id || !event.event) {
-        deps.metrics.webhookEvents.inc({ event: event.event || 'unknown', result: 'malformed' });
+        deps.metrics.webhookEvents.inc({ event: 'unknown', result: 'malformed' });
         throw new ApiError(400, 'Bad Request', 'webhook event has no id or event name');
       }
       const facts = extractFacts(event);
+      // Checked before the event joins a batch, so a poison event cannot fail the deliveries it shares it with.
+      const problem = webhookProblem(event.id, event.event, facts);
+      if (problem) {
+        deps.metrics.webhookEvents.inc({ event: 'unknown', result: 'malformed' });
+        throw new ApiError(400, 'Bad Request', `webhook ${problem.field}: ${problem.message}`, {
+          field: problem.field,
+        });
+      }
       const inserted = await record({
         id: event.id,
         event: event.event,
