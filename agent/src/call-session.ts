@@ -72,8 +72,12 @@ export interface CallSession {
   readonly events: EventEmitter<CallSessionEvents>;
   /** Resolves with the reason once the call has ended and the session is closed. */
   readonly ended: Promise<CallEndReason>;
-  /** Joins the session to the room and speaks the greeting, or the resume line when `resumed`. */
-  start(options?: { room?: Room; resumed?: boolean }): Promise<void>;
+  /**
+   * Joins the session to the room and speaks the greeting, or the resume line when `resumed`.
+   * `timelineStartMs` (epoch ms) anchors segment times; every agent of one call passes the same one (the
+   * room's creation), so a resumed agent's segments follow the lost agent's. Defaults to now.
+   */
+  start(options?: { room?: Room; resumed?: boolean; timelineStartMs?: number }): Promise<void>;
   endCall(reason: CallEndReason): Promise<void>;
 }
 
@@ -270,7 +274,10 @@ export function createCallSession(deps: CallSessionDeps): CallSession {
     events,
     ended,
     async start(options = {}) {
-      startedAtMs = Date.now();
+      const now = Date.now();
+      const anchor = options.timelineStartMs;
+      // A clock-skewed or missing anchor falls back to now (within a day in the past only).
+      startedAtMs = anchor !== undefined && anchor <= now && now - anchor < 86_400_000 ? anchor : now;
       await session.start({
         agent,
         ...(options.room ? { room: options.room } : {}),

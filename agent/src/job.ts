@@ -146,7 +146,8 @@ export default defineAgent<ProcessData>({
       await Promise.allSettled([stt.close(), tts.close()]);
       await pusher?.stop();
     });
-    await call.start({ room: ctx.room, resumed });
+    // Segment times count from the room's creation, the same for a resumed agent as for the first one.
+    await call.start({ room: ctx.room, resumed, timelineStartMs: ctx.room.creationTime?.getTime() });
     void call.ended.then((reason) => ctx.shutdown(`call ended: ${reason}`));
   },
 });

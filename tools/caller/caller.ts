@@ -184,19 +184,24 @@ export async function runCaller(opts: CallerOptions): Promise<CallerResult> {
     })();
   });
   room.registerTextStreamHandler('lk.transcription', (reader, info) => {
-    void reader.readAll().then((text) => {
-      const attrs = reader.info.attributes ?? {};
-      const from = info.identity;
-      emit({
-        type: 'transcription',
-        atMs: now(),
-        from,
-        speaker: from === room.localParticipant?.identity ? 'caller' : 'agent',
-        text,
-        final: attrs['lk.transcription_final'] === 'true',
-        segmentId: attrs['lk.segment_id'] ?? '',
+    // A stream still open when the call ends fails with "Disconnected while receiving": nothing to keep.
+    void reader
+      .readAll()
+      .catch(() => undefined)
+      .then((text) => {
+        if (text === undefined) return;
+        const attrs = reader.info.attributes ?? {};
+        const from = info.identity;
+        emit({
+          type: 'transcription',
+          atMs: now(),
+          from,
+          speaker: from === room.localParticipant?.identity ? 'caller' : 'agent',
+          text,
+          final: attrs['lk.transcription_final'] === 'true',
+          segmentId: attrs['lk.segment_id'] ?? '',
+        });
       });
-    });
   });
 
   await room.connect(opts.url, opts.token, { autoSubscribe: true, dynacast: false });
