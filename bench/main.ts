@@ -16,6 +16,7 @@ const BENCHMARKS: Record<string, string> = {
   'control-api': 'bench/control-api.ts',
   'agent-capacity': 'bench/agent-capacity.ts',
   'agent-processes': 'bench/agent-processes.ts',
+  livekit: 'bench/livekit.ts',
 };
 
 const root = fileURLToPath(new URL('..', import.meta.url));

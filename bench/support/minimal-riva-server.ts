@@ -14,7 +14,8 @@
  *
  * `npx tsx bench/support/minimal-riva-server.ts --serve [--port P]` runs it as a child process (the capacity
  * benchmark does, so the agent's CPU is measured apart); it prints `host:port` on stdout and exits when stdin
- * closes.
+ * closes
+ * (`--until-signal`: until SIGTERM; `--host H` to listen elsewhere than loopback).
  */
 import * as grpc from '@grpc/grpc-js';
 import {
@@ -409,14 +410,20 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
   if (process.argv.includes('--serve')) {
     const i = process.argv.indexOf('--port');
     const scriptArg = process.argv.indexOf('--script');
+    const h = process.argv.indexOf('--host');
     const server = new MinimalRivaServer({
       port: i >= 0 ? Number(process.argv[i + 1]) : 0,
+      ...(h >= 0 && process.argv[h + 1] ? { host: process.argv[h + 1] } : {}),
       ...(scriptArg >= 0 ? { script: JSON.parse(process.argv[scriptArg + 1] ?? '[]') as string[] } : {}),
     });
     const url = await server.start();
     process.stdout.write(`${url}\n`);
-    process.stdin.resume();
-    process.stdin.on('end', () => process.exit(0));
-    process.stdin.on('close', () => process.exit(0));
+    // With --until-signal it runs until SIGTERM (a child without a stdin pipe); else until stdin closes.
+    if (process.argv.includes('--until-signal')) process.once('SIGTERM', () => process.exit(0));
+    else {
+      process.stdin.resume();
+      process.stdin.on('end', () => process.exit(0));
+      process.stdin.on('close', () => process.exit(0));
+    }
   }
 }

@@ -28,6 +28,11 @@ export interface LocalStackOptions {
   databaseUrl?: string;
   /** Riva to use instead of starting the CPU speech server (host:port reachable from the namespace). */
   rivaUrl?: string;
+  /**
+   * Instead of the CPU speech server: the benchmarks' minimal Riva server (next to no work per request), which
+   * answers each utterance with the next line of this script.
+   */
+  minimalRivaScript?: string[];
   /** Seconds a room with nobody left in it stays (LiveKit's departure_timeout). */
   departureTimeoutSeconds?: number;
   /** Called with each output line of every process, prefixed by its name (for live logs in the demo). */
@@ -153,7 +158,24 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 
     let rivaUrl = opts.rivaUrl;
     let speechServer: ManagedProcess | undefined;
-    if (!rivaUrl) {
+    if (!rivaUrl && opts.minimalRivaScript) {
+      speechServer = spawn(
+        'minimal-riva',
+        [
+          NODE,
+          ...TSX,
+          'bench/support/minimal-riva-server.ts',
+          '--serve',
+          '--until-signal',
+          '--host',
+          ns.address,
+          '--script',
+          JSON.stringify(opts.minimalRivaScript),
+        ],
+        {},
+      );
+      rivaUrl = (await speechServer.waitForLine(/^\d+\.\d+\.\d+\.\d+:\d+$/, 60_000)).trim();
+    } else if (!rivaUrl) {
       speechServer = spawn('speech-server', [NODE, ...TSX, 'speech-server/src/main.ts'], {
         SPEECH_SERVER_HOST: ns.address,
         SPEECH_SERVER_PORT: '0',
