@@ -48,6 +48,8 @@ export class DecoderWorker {
   readonly ready: Promise<number>;
   #dead = false;
   #session: { id: number; callbacks: SessionCallbacks } | undefined;
+  /** Resolved when the worker has no session (finished, aborted and acknowledged, or dead). */
+  #idleWaiters: Array<() => void> = [];
   /** Total CPU the worker thread has used, as reported on each finished session. */
   cpuMs = 0;
   /** When it last became idle (for trimming the pool). */
@@ -109,6 +111,18 @@ export class DecoderWorker {
     this.#session = undefined;
     s?.callbacks.onError(message);
     this.#onExit(this);
+    this.#notifyIdle();
+  }
+
+  #notifyIdle(): void {
+    if (this.#session !== undefined && !this.#dead) return;
+    for (const w of this.#idleWaiters.splice(0)) w();
+  }
+
+  /** Resolves once the current session (if any) is over and the worker can take another, or is dead. */
+  whenIdle(): Promise<void> {
+    if (this.#session === undefined || this.#dead) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   #dispatch(reply: Exclude<WorkerReply, { type: 'ready' } | { type: 'fatal' }>): void {
@@ -119,11 +133,13 @@ export class DecoderWorker {
       this.cpuMs += reply.cpuMs;
       this.#session = undefined;
       s.callbacks.onFinished();
+      this.#notifyIdle();
     } else if (reply.type === 'error') {
       this.#session = undefined;
       s.callbacks.onError(reply.message);
       // The decoder may be in an unknown state after a native error: do not reuse it.
       void this.terminate();
+      this.#notifyIdle();
     }
   }
 
@@ -163,10 +179,11 @@ export class DecoderWorker {
    * Asks the worker to free its decoder and end; resolves when it has (or after a few seconds if it is
    * stuck in a long native call: it is unref'd and ends by itself when that call returns).
    */
-  async terminate(): Promise<void> {
+  async terminate(waitMs = 5000): Promise<void> {
     const wasDead = this.#dead;
     this.#dead = true;
     this.#session = undefined;
+    this.#notifyIdle();
     Atomics.store(this.#control, CTRL_EXIT, 1);
     if (!wasDead) {
       this.worker.postMessage({ type: 'exit' } satisfies WorkerRequest);
@@ -175,7 +192,7 @@ export class DecoderWorker {
     // Hold the event loop while waiting, so stop() really waits for decoders to be freed.
     this.worker.ref();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.#exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+    await Promise.race([this.#exited, new Promise((r) => (timer = setTimeout(r, waitMs)))]);
     clearTimeout(timer);
     this.worker.unref();
   }
@@ -269,31 +286,27 @@ export class DecoderPool {
     this.#idle.push(w);
   }
 
-  /** Releases a worker whose session may still be aborting: waits for the worker's acknowledgement. */
-  releaseWhenIdle(w: DecoderWorker): void {
-    if (!w.busy || w.dead) {
-      this.release(w);
-      return;
-    }
-    const poll = setInterval(() => {
-      if (!w.busy || w.dead) {
-        clearInterval(poll);
-        this.release(w);
-      }
-    }, 20);
-    poll.unref();
+  /**
+   * Releases a worker whose session may still be aborting: waits for the worker's acknowledgement
+   * (a decoder that is still loading acknowledges once loaded). Resolves when the worker is back in
+   * the pool or gone, which is when the stream's slot may be given to another stream.
+   */
+  async releaseWhenIdle(w: DecoderWorker): Promise<void> {
+    await w.whenIdle();
+    this.release(w);
   }
 
   get size(): number {
     return this.#all.size;
   }
 
-  async close(): Promise<void> {
+  /** Frees every decoder; waits at most `waitMs` for their threads to end. */
+  async close(waitMs = 5000): Promise<void> {
     this.#closed = true;
     clearInterval(this.#trimTimer);
     const all = [...this.#all];
     this.#all.clear();
     this.#idle.length = 0;
-    await Promise.all(all.map((w) => w.terminate()));
+    await Promise.all(all.map((w) => w.terminate(waitMs)));
   }
 }

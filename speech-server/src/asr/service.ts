@@ -32,6 +32,8 @@ export interface AsrServiceDeps {
   pool: DecoderPool;
   slots: StreamSlots;
   logger: Logger;
+  /** A stream that sends nothing for this long is ended with DEADLINE_EXCEEDED. */
+  idleTimeoutMs: number;
 }
 
 function alternative(event: RecognizerEvent): SpeechRecognitionAlternative {
@@ -189,10 +191,10 @@ class RecognizeStream {
     this.#worker = undefined;
     if (worker) {
       // Aborting tells the worker to drop the utterance; it is reused once it has acknowledged.
+      // The slot covers the decoder too: it is given to another stream only once the decoder is free.
       if (running && worker.busy) worker.abort(this.#session);
-      this.#deps.pool.releaseWhenIdle(worker);
-    }
-    this.#release();
+      void this.#deps.pool.releaseWhenIdle(worker).finally(this.#release);
+    } else this.#release();
   }
 }
 
@@ -236,9 +238,8 @@ export function createAsrHandlers(deps: AsrServiceDeps): RivaSpeechRecognitionHa
         settled = true;
         if (worker) {
           if (worker.busy) worker.abort(session);
-          deps.pool.releaseWhenIdle(worker);
-        }
-        release();
+          void deps.pool.releaseWhenIdle(worker).finally(release);
+        } else release();
         if (err) callback(toStatus(err));
         else callback(null, response);
       };

@@ -24,6 +24,8 @@ export interface TtsServiceDeps {
   flite: Flite;
   slots: StreamSlots;
   logger: Logger;
+  /** A stream that sends nothing for this long is ended with DEADLINE_EXCEEDED. */
+  idleTimeoutMs: number;
 }
 
 const MIN_RATE = 8000;
