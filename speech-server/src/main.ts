@@ -5,7 +5,7 @@
  */
 import { createLogger } from '../../common/src/logger.ts';
 import { loadSpeechServerConfig } from './config.ts';
-import { hardExit } from './hard-exit.ts';
+import { hardExit } from './libc.ts';
 import { startSpeechServer } from './server.ts';
 import { readTlsFiles } from './tls.ts';
 

@@ -120,6 +120,9 @@ export async function startSpeechServer(options: Partial<SpeechServerOptions> = 
   const slots = new StreamSlots(opts.maxStreams);
   const pool = new DecoderPool({
     keepWarm: Math.min(opts.warmDecoders, opts.maxStreams),
+    // A stream's slot covers its decoder, so there are never more busy decoders than slots; a warm one
+    // beyond that could not be used (no slot for its stream), so none is loaded past the limit.
+    maxDecoders: opts.maxStreams,
     extraArgs: opts.decoderArgs,
     logger,
   });
