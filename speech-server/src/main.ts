@@ -9,18 +9,21 @@ import { hardExit } from './libc.ts';
 import { startSpeechServer } from './server.ts';
 import { readTlsFiles } from './tls.ts';
 
+/** With a grace of 0, stop() still gets this long to cut its calls. */
+const MIN_BACKSTOP_MS = 250;
+
 const config = loadSpeechServerConfig(process.env);
-const logger = createLogger({ level: config.logLevel, service: 'speech-server' });
+// process.stdout writes synchronously to files and pipes on Linux (pino's default destination does not),
+// so no line is lost when the process ends with _exit.
+const logger = createLogger({
+  level: config.logLevel,
+  service: 'speech-server',
+  destination: process.stdout,
+});
 const tls = config.tlsFiles ? readTlsFiles(config.tlsFiles) : undefined;
 const server = await startSpeechServer({ ...config, tls, logger });
 /** After stop() has resolved the process must end even if a decoder thread is inside a native call. */
-const exitNow = (code: number) => {
-  logger.flush();
-  hardExit(code);
-};
-
-/** With a grace of 0, stop() still gets this long to cut calls and flush the log. */
-const MIN_BACKSTOP_MS = 250;
+const exitNow = (code: number): never => hardExit(code);
 
 let stopping = false;
 const onSignal = (signal: NodeJS.Signals) => {

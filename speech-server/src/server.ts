@@ -78,6 +78,8 @@ export interface SpeechServer {
 /** Part of the grace period kept for freeing decoders after the streams are done or cut. */
 const TEARDOWN_RESERVE_MS = 1000;
 const MIN_TEARDOWN_MS = 200;
+/** The end of the grace period kept for the caller to flush its log and exit. */
+const EXIT_RESERVE_MS = 250;
 
 const SERVICES = ['', 'nvidia.riva.asr.RivaSpeechRecognition', 'nvidia.riva.tts.RivaSpeechSynthesis'];
 
@@ -152,7 +154,7 @@ export async function startSpeechServer(options: Partial<SpeechServerOptions> = 
   );
   server.addService(
     protos.tts.RivaSpeechSynthesis.service,
-    createTtsHandlers({ flite, slots, logger, idleTimeoutMs }),
+    createTtsHandlers({ flite, slots, logger, idleTimeoutMs, maxMessageBytes: opts.maxMessageBytes }),
   );
   server.addService(
     protos.health.Health.service,
@@ -222,7 +224,7 @@ export async function startSpeechServer(options: Partial<SpeechServerOptions> = 
           resolve();
         });
       });
-      await teardown(Math.max(MIN_TEARDOWN_MS, deadline - performance.now()));
+      await teardown(Math.max(MIN_TEARDOWN_MS, deadline - EXIT_RESERVE_MS - performance.now()));
       logger.info({}, 'speech server stopped');
     },
     forceStop() {

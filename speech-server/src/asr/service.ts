@@ -16,7 +16,7 @@ import type {
   StreamingRecognizeResponse,
 } from '../../../proto/src/index.ts';
 import type { AudioFormat } from '../audio/codecs.ts';
-import { invalidArgument, type StreamSlots, toStatus } from '../rpc.ts';
+import { IdleTimer, idleTimeout, invalidArgument, type StreamSlots, toStatus } from '../rpc.ts';
 import {
   ASR_LANGUAGE,
   ASR_MODELS,
@@ -67,13 +67,23 @@ class RecognizeStream {
   #worker: DecoderWorker | undefined;
   #session = 0;
   #requestId: { value: string } | undefined;
+  /** Runs while the server waits for the client's next message (not after its half-close). */
+  readonly #idle: IdleTimer;
 
   constructor(call: StreamCall, deps: AsrServiceDeps, release: () => void) {
     this.#call = call;
     this.#deps = deps;
     this.#release = release;
-    call.on('data', (msg: StreamingRecognizeRequest__Output) => this.#guard(() => this.#onMessage(msg)));
-    call.on('end', () => this.#guard(() => this.#onHalfClose()));
+    this.#idle = new IdleTimer(deps.idleTimeoutMs, () => this.#fail(idleTimeout(deps.idleTimeoutMs)));
+    this.#idle.arm();
+    call.on('data', (msg: StreamingRecognizeRequest__Output) => {
+      this.#idle.arm();
+      this.#guard(() => this.#onMessage(msg));
+    });
+    call.on('end', () => {
+      this.#idle.disarm();
+      this.#guard(() => this.#onHalfClose());
+    });
     call.on('cancelled', () => this.#cleanup());
     call.on('error', () => this.#cleanup());
   }
@@ -187,6 +197,7 @@ class RecognizeStream {
     if (this.#state === 'done') return;
     const running = this.#state === 'running' || this.#state === 'finishing';
     this.#state = 'done';
+    this.#idle.disarm();
     const worker = this.#worker;
     this.#worker = undefined;
     if (worker) {

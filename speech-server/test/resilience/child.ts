@@ -6,6 +6,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import * as grpc from '@grpc/grpc-js';
+import { type Clients, PCM16K } from '../helpers.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
@@ -98,4 +100,23 @@ export async function spawnSpeechServer(env: Record<string, string>): Promise<Se
       await exited;
     },
   };
+}
+
+/**
+ * Resolves once a new stream is refused with RESOURCE_EXHAUSTED, i.e. the streams opened before have
+ * reached the server and hold every slot. Bounded: `tries` attempts; throws if none is refused.
+ */
+export async function untilRefused(clients: Clients, tries = 100): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    const code = await new Promise<grpc.status>((resolve) => {
+      const call = clients.asr.StreamingRecognize();
+      call.on('data', () => {});
+      call.on('error', (e: grpc.ServiceError) => resolve(e.code));
+      call.on('end', () => resolve(grpc.status.OK));
+      call.write({ streaming_config: { config: PCM16K } });
+      call.end();
+    });
+    if (code === grpc.status.RESOURCE_EXHAUSTED) return;
+  }
+  throw new Error(`no stream refused in ${tries} tries: the slots are not all held`);
 }
