@@ -27,6 +27,7 @@ import {
 } from './config-check.ts';
 import type { DecoderPool, DecoderWorker } from './decoder-pool.ts';
 import type { RecognizerEvent } from './recognizer.ts';
+import { finalTranscript } from './transcript.ts';
 
 export interface AsrServiceDeps {
   pool: DecoderPool;
@@ -36,10 +37,10 @@ export interface AsrServiceDeps {
   idleTimeoutMs: number;
 }
 
-function alternative(event: RecognizerEvent): SpeechRecognitionAlternative {
+function alternative(event: RecognizerEvent, punctuation: boolean): SpeechRecognitionAlternative {
   if (event.kind === 'interim') return { transcript: event.transcript, language_code: [ASR_LANGUAGE] };
   return {
-    transcript: event.transcript,
+    transcript: finalTranscript(event.transcript, punctuation),
     confidence: event.confidence,
     language_code: [ASR_LANGUAGE],
     words: event.words.map((w) => ({
@@ -163,7 +164,7 @@ class RecognizeStream {
     this.#call.write({
       results: [
         {
-          alternatives: [alternative(event)],
+          alternatives: [alternative(event, this.#checked?.punctuation === true)],
           is_final: final,
           ...(final ? {} : { stability: event.kind === 'interim' ? event.stability : 0 }),
           channel_tag: 0,
@@ -259,7 +260,13 @@ export function createAsrHandlers(deps: AsrServiceDeps): RivaSpeechRecognitionHa
         const checked = checkRecognitionConfig(req.config, 'offline', false);
         const audio = req.audio ?? Buffer.alloc(0);
         const first = resolveFirstChunk(audio, checked.format);
-        if (first.kind === 'need-more') throw invalidArgument('audio is a truncated WAV file');
+        const id = req.id?.value ? { id: { value: req.id.value } } : {};
+        // An empty or truncated WAV is no speech: OK with no results, as a stream that half-closes
+        // before any audio gets (the same rule on both paths).
+        if (first.kind === 'need-more') {
+          settle(null, { results: [], ...id });
+          return;
+        }
         checkChunk(first.audio, first.format);
         const results: NonNullable<RecognizeResponse['results']> = [];
         worker = deps.pool.lease();
@@ -269,14 +276,13 @@ export function createAsrHandlers(deps: AsrServiceDeps): RivaSpeechRecognitionHa
             onEvent: (event) => {
               if (event.kind === 'final') {
                 results.push({
-                  alternatives: [alternative(event)],
+                  alternatives: [alternative(event, checked.punctuation)],
                   channel_tag: 0,
                   audio_processed: event.audioProcessed,
                 });
               }
             },
-            onFinished: () =>
-              settle(null, { results, ...(req.id?.value ? { id: { value: req.id.value } } : {}) }),
+            onFinished: () => settle(null, { results, ...id }),
             onError: (message) => settle(new Error(message)),
           },
         );
@@ -314,6 +320,14 @@ export function createAsrHandlers(deps: AsrServiceDeps): RivaSpeechRecognitionHa
             sample_rate: '16000',
             engine: 'pocketsphinx',
             encodings: 'LINEAR_PCM,MULAW,ALAW',
+            // What the request fields get here (README "What it does not do"): accepted, and either
+            // approximated or ignored, so a client can tell without trying.
+            automatic_punctuation: 'capitalisation and a final . or ? per utterance; no commas',
+            inverse_text_normalization: 'not done (numbers stay words); verbatim_transcripts ignored',
+            max_alternatives: 'ignored (1 alternative)',
+            diarization: 'not done (speaker_tag 0)',
+            profanity_filter: 'not done',
+            separate_recognition_per_channel: 'not done (channels are downmixed)',
           },
         })),
       });
