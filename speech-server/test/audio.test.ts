@@ -152,10 +152,11 @@ describe('sentence splitting', () => {
       `SSML/text prep: 10k '<' ${small.ms.toFixed(1)} ms, 160k '<' ${big.ms.toFixed(1)} ms, ` +
         `160k no spaces ${noSpaces.ms.toFixed(1)} ms, 16k tags ${tags.ms.toFixed(1)} ms`,
     );
-    // Quadratic code took 670 ms for 40k and 10.5 s for 160k; linear code is a few ms.
-    expect(big.ms).toBeLessThan(50);
-    expect(noSpaces.ms).toBeLessThan(50);
-    expect(tags.ms).toBeLessThan(100);
+    // Quadratic code took 670 ms for 40k and 10.5 s for 160k; linear code takes a few ms. The bounds
+    // leave room for a loaded CI machine and still fail any quadratic path by 20x.
+    expect(big.ms).toBeLessThan(500);
+    expect(noSpaces.ms).toBeLessThan(500);
+    expect(tags.ms).toBeLessThan(500);
     // Work is bounded by the text: one sentence for the '<' flood (the rest is unspeakable).
     expect(big.sentences).toBe(1);
     expect(noSpaces.sentences).toBe(Math.ceil(160_000 / 240));

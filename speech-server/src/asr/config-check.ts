@@ -42,7 +42,7 @@ function unavailableModel(language: string, rate: number, type: string, model?: 
   );
 }
 
-/** Riva's text when the RIFF header disagrees with the encoding or rate in the config (tutorials#149). */
+/** Riva's text when the RIFF header disagrees with the config (nvidia-riva/tutorials#149). */
 const HEADER_MISMATCH = "Error: config format doesn't match with header format";
 
 export function checkLanguage(language: string | undefined, rate: number, type: 'online' | 'offline'): void {
@@ -117,20 +117,18 @@ export function checkRecognitionConfig(
 export type FirstChunk = { kind: 'ready'; format: AudioFormat; audio: Uint8Array } | { kind: 'need-more' };
 
 /**
- * Resolves the format from the first audio bytes. A RIFF header sets it when the config leaves encoding
- * and rate at 0 (its bytes are never decoded as audio); a config that names both must agree with it, as
- * Riva requires. Without a header the config must have named encoding and rate.
+ * Resolves the format from the first audio bytes. A RIFF header sets it (its bytes are never decoded as
+ * audio); a config that names a rate must agree with the header's, as Riva requires. Without a header
+ * the config must have named encoding and rate.
  */
 export function resolveFirstChunk(bytes: Uint8Array, configured: AudioFormat | undefined): FirstChunk {
   const wav = parseWavHeader(bytes);
   switch (wav.kind) {
     case 'wav':
-      if (
-        configured &&
-        (configured.encoding !== wav.format.encoding || configured.sampleRate !== wav.format.sampleRate)
-      ) {
+      // Only the rate is compared: NVIDIA's scripts copy the rate from the header but leave the
+      // encoding at their LINEAR_PCM default, even for a mu-law file, and the header is what is decoded.
+      if (configured && configured.sampleRate !== wav.format.sampleRate)
         throw invalidArgument(HEADER_MISMATCH);
-      }
       if (wav.format.sampleRate < MIN_SAMPLE_RATE || wav.format.sampleRate > MAX_SAMPLE_RATE) {
         throw invalidArgument(`WAV sample rate ${wav.format.sampleRate} is not supported`);
       }
