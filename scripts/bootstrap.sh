@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   pocketsphinx pocketsphinx-en-us flite sox libsox-fmt-all espeak-ng
   pocketsphinx-testdata asterisk-core-sounds-en-wav asterisk-core-sounds-en
-  postgresql-15 openssl ca-certificates unzip iproute2
+  postgresql-15 openssl ca-certificates unzip iproute2 python3-venv
 )
 
 missing=()
@@ -33,6 +33,7 @@ fi
 
 # The LiveKit server for real calls (built with Go; skipped when the pinned version is there).
 bash scripts/install-livekit.sh
+bash scripts/install-riva-client.sh
 
 if [ -x scripts/install-helm.sh ]; then
   scripts/install-helm.sh

@@ -25,6 +25,39 @@ export function toStatus(err: unknown): Partial<grpc.StatusObject> & { code: grp
   };
 }
 
+/** What a stream gets when its client has gone quiet (Riva clients reconnect on DEADLINE_EXCEEDED). */
+export const idleTimeout = (ms: number) =>
+  new RpcError(
+    grpc.status.DEADLINE_EXCEEDED,
+    `stream closed: nothing received for ${ms} ms (SPEECH_SERVER_IDLE_TIMEOUT_MS)`,
+  );
+
+/**
+ * A stream's idle timer: `arm()` (re)starts it whenever the server is waiting for the client, `disarm()`
+ * stops it while the server itself is working or once the stream is over. It never keeps the process up.
+ */
+export class IdleTimer {
+  readonly #ms: number;
+  readonly #onIdle: () => void;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(ms: number, onIdle: () => void) {
+    this.#ms = ms;
+    this.#onIdle = onIdle;
+  }
+
+  arm(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(this.#onIdle, this.#ms);
+    this.#timer.unref();
+  }
+
+  disarm(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
 /**
  * Counts concurrent speech RPCs (ASR and TTS together). Past the limit new calls get
  * RESOURCE_EXHAUSTED, and while draining they get UNAVAILABLE so clients retry elsewhere.

@@ -19,6 +19,7 @@ import {
 import { DecoderPool } from './asr/decoder-pool.ts';
 import { createAsrHandlers } from './asr/service.ts';
 import { StreamSlots } from './rpc.ts';
+import { serverCredentials, type TlsMaterial } from './tls.ts';
 import { Flite } from './tts/flite.ts';
 import { createTtsHandlers } from './tts/service.ts';
 
@@ -36,6 +37,13 @@ export interface SpeechServerOptions {
   warmDecoders: number;
   /** Extra PocketSphinx flags (e.g. ['-maxhmmpf', '3000'] on a slow machine). */
   decoderArgs: string[];
+  /** A stream that sends nothing for this long is ended with DEADLINE_EXCEEDED. */
+  idleTimeoutMs: number;
+  /** Server keepalive ping interval, and how long an unanswered ping may take before the peer is dropped. */
+  keepaliveMs: number;
+  keepaliveTimeoutMs: number;
+  /** TLS (and mTLS with clientCa); unset = plaintext. */
+  tls?: TlsMaterial | undefined;
   logger?: Logger;
 }
 
@@ -47,6 +55,9 @@ export const DEFAULT_SPEECH_SERVER_OPTIONS: SpeechServerOptions = {
   maxMessageBytes: 4 * 1024 * 1024,
   warmDecoders: 2,
   decoderArgs: [],
+  idleTimeoutMs: 60_000,
+  keepaliveMs: 30_000,
+  keepaliveTimeoutMs: 10_000,
 };
 
 export interface SpeechServer {
@@ -63,6 +74,12 @@ export interface SpeechServer {
   /** Speech calls open right now (ASR and TTS). */
   readonly activeStreams: number;
 }
+
+/** Part of the grace period kept for freeing decoders after the streams are done or cut. */
+const TEARDOWN_RESERVE_MS = 1000;
+const MIN_TEARDOWN_MS = 200;
+/** The end of the grace period kept for the caller to flush its log and exit. */
+const EXIT_RESERVE_MS = 250;
 
 const SERVICES = ['', 'nvidia.riva.asr.RivaSpeechRecognition', 'nvidia.riva.tts.RivaSpeechSynthesis'];
 
@@ -105,6 +122,9 @@ export async function startSpeechServer(options: Partial<SpeechServerOptions> = 
   const slots = new StreamSlots(opts.maxStreams);
   const pool = new DecoderPool({
     keepWarm: Math.min(opts.warmDecoders, opts.maxStreams),
+    // A stream's slot covers its decoder, so there are never more busy decoders than slots; a warm one
+    // beyond that could not be used (no slot for its stream), so none is loaded past the limit.
+    maxDecoders: opts.maxStreams,
     extraArgs: opts.decoderArgs,
     logger,
   });
@@ -123,16 +143,26 @@ export async function startSpeechServer(options: Partial<SpeechServerOptions> = 
     // Idle phone calls keep a stream open for minutes; answer client keepalive pings.
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+    // Ping every peer; one that does not answer (crashed, frozen, cut off) is dropped with its calls.
+    'grpc.keepalive_time_ms': opts.keepaliveMs,
+    'grpc.keepalive_timeout_ms': opts.keepaliveTimeoutMs,
   });
-  server.addService(protos.asr.RivaSpeechRecognition.service, createAsrHandlers({ pool, slots, logger }));
-  server.addService(protos.tts.RivaSpeechSynthesis.service, createTtsHandlers({ flite, slots, logger }));
+  const idleTimeoutMs = opts.idleTimeoutMs;
+  server.addService(
+    protos.asr.RivaSpeechRecognition.service,
+    createAsrHandlers({ pool, slots, logger, idleTimeoutMs }),
+  );
+  server.addService(
+    protos.tts.RivaSpeechSynthesis.service,
+    createTtsHandlers({ flite, slots, logger, idleTimeoutMs, maxMessageBytes: opts.maxMessageBytes }),
+  );
   server.addService(
     protos.health.Health.service,
     healthHandlers(() => status, changes),
   );
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+    server.bindAsync(`${opts.host}:${opts.port}`, serverCredentials(opts.tls), (err, bound) =>
       err ? reject(err) : resolve(bound),
     );
   }).catch((err: unknown) => {
@@ -149,9 +179,10 @@ export async function startSpeechServer(options: Partial<SpeechServerOptions> = 
   const warmed = pool.warm();
 
   let stopped = false;
-  const teardown = async () => {
+  /** Frees decoders; waits for their threads at most `waitMs` (a stuck one is abandoned to the exit). */
+  const teardown = async (waitMs: number) => {
     changes.emit('shutdown');
-    await pool.close();
+    await pool.close(waitMs);
     flite.close();
   };
 
@@ -166,21 +197,34 @@ export async function startSpeechServer(options: Partial<SpeechServerOptions> = 
     async stop() {
       if (stopped) return;
       stopped = true;
+      const deadline = performance.now() + opts.graceSeconds * 1000;
       setStatus('NOT_SERVING');
       slots.drain();
+      // Streams get the grace period minus a reserve for freeing decoders, so stop() ends within it.
+      const streamsMs = Math.max(0, opts.graceSeconds * 1000 - TEARDOWN_RESERVE_MS);
       const grace = new Promise<'timeout'>((resolve) =>
-        setTimeout(() => resolve('timeout'), opts.graceSeconds * 1000).unref(),
+        setTimeout(() => resolve('timeout'), streamsMs).unref(),
       );
       const outcome = await Promise.race([slots.idle().then(() => 'idle' as const), grace]);
       if (outcome === 'timeout')
         logger.warn({ open: slots.active }, 'grace period over, cutting open streams');
+      // Health Watch streams hold no slot but would keep tryShutdown waiting: end them first.
+      changes.emit('shutdown');
+      // tryShutdown waits for every open HTTP/2 stream; it gets what is left of the streams' share.
       await new Promise<void>((resolve) => {
-        if (outcome === 'timeout') {
+        const cut = () => {
           server.forceShutdown();
           resolve();
-        } else server.tryShutdown(() => resolve());
+        };
+        if (outcome === 'timeout') return cut();
+        const left = Math.max(0, deadline - TEARDOWN_RESERVE_MS - performance.now());
+        const timer = setTimeout(cut, left);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
-      await teardown();
+      await teardown(Math.max(MIN_TEARDOWN_MS, deadline - EXIT_RESERVE_MS - performance.now()));
       logger.info({}, 'speech server stopped');
     },
     forceStop() {
@@ -188,7 +232,7 @@ export async function startSpeechServer(options: Partial<SpeechServerOptions> = 
       stopped = true;
       status = 'NOT_SERVING';
       server.forceShutdown();
-      void teardown();
+      void teardown(MIN_TEARDOWN_MS);
     },
   };
 }

@@ -131,5 +131,34 @@ describe('sentence splitting', () => {
     const long = splitSentences(`${'word, '.repeat(100)}end.`);
     expect(long.length).toBeGreaterThan(1);
     expect(long.every((s) => s.length <= 241)).toBe(true);
+    expect(splitSentences('<speak>A &lt;b&gt; &amp; &amp;lt c.</speak>')).toEqual(['A <b> & &lt c.']);
+    // An unclosed '<' is text, as the old regex left it; only speakable pieces go to flite.
+    expect(splitSentences('<speak>1 < 2 and <3')).toEqual(['1 < 2 and <3']);
+  });
+
+  it('takes time linear in the input, whatever the SSML (no backtracking)', () => {
+    const time = (text: string) => {
+      const t0 = performance.now();
+      const sentences = splitSentences(text);
+      return { ms: performance.now() - t0, sentences: sentences.length };
+    };
+    // Warm the regexes and JIT first.
+    time(`<speak${'<'.repeat(10_000)}`);
+    const small = time(`<speak${'<'.repeat(10_000)}`);
+    const big = time(`<speak${'<'.repeat(160_000)}`);
+    const noSpaces = time('x'.repeat(160_000));
+    const tags = time(`<speak>${'<b>word</b> '.repeat(16_000)}</speak>`);
+    console.log(
+      `SSML/text prep: 10k '<' ${small.ms.toFixed(1)} ms, 160k '<' ${big.ms.toFixed(1)} ms, ` +
+        `160k no spaces ${noSpaces.ms.toFixed(1)} ms, 16k tags ${tags.ms.toFixed(1)} ms`,
+    );
+    // Quadratic code took 670 ms for 40k and 10.5 s for 160k; linear code takes a few ms. The bounds
+    // leave room for a loaded CI machine and still fail any quadratic path by 20x.
+    expect(big.ms).toBeLessThan(500);
+    expect(noSpaces.ms).toBeLessThan(500);
+    expect(tags.ms).toBeLessThan(500);
+    // Work is bounded by the text: one sentence for the '<' flood (the rest is unspeakable).
+    expect(big.sentences).toBe(1);
+    expect(noSpaces.sentences).toBe(Math.ceil(160_000 / 240));
   });
 });

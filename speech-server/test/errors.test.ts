@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../common/src/logger.ts';
 import type { SynthesizeSpeechRequest } from '../../proto/src/index.ts';
 import { type SpeechServer, startSpeechServer } from '../src/server.ts';
-import { type Clients, connect, PCM16K, readWavData, streamRecognize } from './helpers.ts';
+import { type Clients, connect, PCM16K, readWavData, streamRecognize, waitFor } from './helpers.ts';
 
 const SAMPLE_WAV = new URL('../../agent/assets/sample-caller.wav', import.meta.url).pathname;
 const silent = createLogger({ level: 'silent', service: 'speech-server-test' });
@@ -192,8 +192,8 @@ describe('bad input', () => {
 
       for (const call of open) call.cancel();
       expect(await Promise.all(cancelled)).toEqual([grpc.status.CANCELLED, grpc.status.CANCELLED]);
-      await new Promise((r) => setTimeout(r, 300));
-      // Both slots are free again.
+      // Both slots are free again once the decoders have acknowledged (a cold one finishes loading first).
+      await waitFor(() => small.activeStreams === 0, 20_000, 'slots to be released');
       const again = await Promise.all([
         streamRecognize(c, pcm, { config: PCM16K }),
         streamRecognize(c, pcm, { config: PCM16K }),

@@ -120,6 +120,21 @@ export function streamRecognize(
   });
 }
 
+/** Polls `condition` every 10 ms until it holds; throws after `timeoutMs` (a bounded wait, not a sleep). */
+export async function waitFor(
+  condition: () => boolean,
+  timeoutMs: number,
+  what = 'condition',
+): Promise<number> {
+  const t0 = performance.now();
+  while (!condition()) {
+    if (performance.now() - t0 > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return performance.now() - t0;
+}
+
 /** Word error rate in percent, over lower-cased word sequences (Levenshtein on words). */
 export function wordErrors(ref: string, hyp: string): { errors: number; words: number } {
   const norm = (s: string) =>

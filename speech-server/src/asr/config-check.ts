@@ -28,19 +28,27 @@ const MAX_CHANNELS = 8;
 /** How much of a stream's start we buffer while waiting for a complete WAV header. */
 export const MAX_WAV_HEADER_BYTES = 64 * 1024;
 
-function unavailableModel(language: string, type: string, model?: string): RpcError {
-  // Riva's wording, which NVIDIA's clients print as-is.
+/**
+ * Riva 2.x's wording for a request no model serves (unknown language, model or sample rate), which
+ * NVIDIA's clients print as-is and some callers match on, e.g.
+ * `Error: Unavailable model requested given these parameters: language_code=es; sample_rate=16000; type=offline; `
+ * (python-clients#62 and published client logs). Where Riva puts `model=` is not known; it goes last.
+ */
+function unavailableModel(language: string, rate: number, type: string, model?: string): RpcError {
   return invalidArgument(
-    `Error: Unavailable model requested given these parameters: language_code=${language}; type=${type};${
-      model ? ` model=${model};` : ''
+    `Error: Unavailable model requested given these parameters: language_code=${language}; sample_rate=${rate}; type=${type}; ${
+      model ? `model=${model}; ` : ''
     }`,
   );
 }
 
-export function checkLanguage(language: string | undefined, type: 'online' | 'offline'): void {
+/** Riva's text when the RIFF header disagrees with the config (nvidia-riva/tutorials#149). */
+const HEADER_MISMATCH = "Error: config format doesn't match with header format";
+
+export function checkLanguage(language: string | undefined, rate: number, type: 'online' | 'offline'): void {
   const lang = language ?? '';
   if (lang !== '' && lang.toLowerCase() !== 'en-us' && lang.toLowerCase() !== 'en') {
-    throw unavailableModel(lang, type);
+    throw unavailableModel(lang, rate, type);
   }
 }
 
@@ -48,6 +56,8 @@ export interface CheckedConfig {
   /** Known format, or undefined when it must come from a WAV header in the first chunk. */
   format: AudioFormat | undefined;
   options: Omit<RecognizerOptions, 'format'>;
+  /** enable_automatic_punctuation: finals are capitalised and end with . or ? (transcript.ts). */
+  punctuation: boolean;
 }
 
 /** Validates everything that does not need audio. Throws RpcError. */
@@ -57,19 +67,18 @@ export function checkRecognitionConfig(
   interimResults: boolean,
 ): CheckedConfig {
   if (!config) throw invalidArgument('RecognitionConfig is required');
-  checkLanguage(config.language_code, type);
+  const rate = config.sample_rate_hertz ?? 0;
+  checkLanguage(config.language_code, rate, type);
   const model = config.model ?? '';
   if (model !== '' && !ASR_MODELS.some((m) => m.name === model)) {
-    throw unavailableModel(config.language_code || ASR_LANGUAGE, type, model);
+    throw unavailableModel(config.language_code || ASR_LANGUAGE, rate, type, model);
   }
   const channels = config.audio_channel_count ?? 0;
   if (channels < 0 || channels > MAX_CHANNELS)
     throw invalidArgument(`audio_channel_count ${channels} is not supported`);
-  const rate = config.sample_rate_hertz ?? 0;
+  // Riva answers a rate no model takes like any other unavailable model (it resamples the rest).
   if (rate !== 0 && (rate < MIN_SAMPLE_RATE || rate > MAX_SAMPLE_RATE)) {
-    throw invalidArgument(
-      `sample_rate_hertz ${rate} is not supported (${MIN_SAMPLE_RATE}..${MAX_SAMPLE_RATE})`,
-    );
+    throw unavailableModel(config.language_code || ASR_LANGUAGE, rate, type);
   }
   const encoding = config.encoding ?? 'ENCODING_UNSPECIFIED';
   let format: AudioFormat | undefined;
@@ -95,6 +104,7 @@ export function checkRecognitionConfig(
   }));
   return {
     format,
+    punctuation: config.enable_automatic_punctuation === true,
     options: {
       interimResults,
       wordTimeOffsets: config.enable_word_time_offsets === true,
@@ -107,13 +117,18 @@ export function checkRecognitionConfig(
 export type FirstChunk = { kind: 'ready'; format: AudioFormat; audio: Uint8Array } | { kind: 'need-more' };
 
 /**
- * Resolves the format from the first audio bytes. A RIFF header always wins (its bytes are never
- * decoded as audio); without one the config must have named encoding and rate.
+ * Resolves the format from the first audio bytes. A RIFF header sets it (its bytes are never decoded as
+ * audio); a config that names a rate must agree with the header's, as Riva requires. Without a header
+ * the config must have named encoding and rate.
  */
 export function resolveFirstChunk(bytes: Uint8Array, configured: AudioFormat | undefined): FirstChunk {
   const wav = parseWavHeader(bytes);
   switch (wav.kind) {
     case 'wav':
+      // Only the rate is compared: NVIDIA's scripts copy the rate from the header but leave the
+      // encoding at their LINEAR_PCM default, even for a mu-law file, and the header is what is decoded.
+      if (configured && configured.sampleRate !== wav.format.sampleRate)
+        throw invalidArgument(HEADER_MISMATCH);
       if (wav.format.sampleRate < MIN_SAMPLE_RATE || wav.format.sampleRate > MAX_SAMPLE_RATE) {
         throw invalidArgument(`WAV sample rate ${wav.format.sampleRate} is not supported`);
       }

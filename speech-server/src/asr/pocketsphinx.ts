@@ -80,6 +80,7 @@ function bind() {
     ps_get_lm: ps.func('void *ps_get_lm(void *ps, const char *name)'),
     ps_set_lm: ps.func('int ps_set_lm(void *ps, const char *name, void *lm)'),
     ps_lookup_word: ps.func('const char *ps_lookup_word(void *ps, const char *word)'),
+    ps_get_feat: ps.func('void *ps_get_feat(void *ps)'),
   };
 }
 
@@ -87,6 +88,61 @@ let lib: ReturnType<typeof bind> | undefined;
 function native(): ReturnType<typeof bind> {
   lib ??= bind();
   return lib;
+}
+
+/**
+ * The start of sphinxbase 5prealpha's `feat_t` (x86_64 and aarch64 LP64 layout) up to `cmn_struct`,
+ * and `cmn_t`. sphinxbase has no accessor for a feature's CMN state (cmn_live_set would not restore its
+ * running sum and frame count), and live CMN is the state that carries from one stream into the next,
+ * so the decoder reads the struct, checks it (veclen must equal cepsize) and snapshots it after loading.
+ */
+type CType = ReturnType<typeof koffi.struct>;
+interface CmnState {
+  cmn_mean: Ptr;
+  cmn_var: Ptr;
+  sum: Ptr;
+  nframe: number;
+  veclen: number;
+}
+interface CmnSnapshot {
+  ptr: Ptr;
+  /** The struct as loaded (pointers, nframe, veclen). */
+  state: CmnState;
+  vec: CType;
+  mean: Float32Array;
+  sum: Float32Array;
+  var: Float32Array | undefined;
+}
+let featTypes: { feat: CType; cmn: CType } | undefined;
+function cmnTypes() {
+  featTypes ??= {
+    feat: koffi.struct('ps_feat_head', {
+      refcount: 'int',
+      name: 'void *',
+      cepsize: 'int32_t',
+      n_stream: 'int32_t',
+      stream_len: 'void *',
+      window_size: 'int32_t',
+      n_sv: 'int32_t',
+      sv_len: 'void *',
+      subvecs: 'void *',
+      sv_buf: 'void *',
+      sv_dim: 'int32_t',
+      cmn: 'int',
+      varnorm: 'int32_t',
+      agc: 'int',
+      compute_feat: 'void *',
+      cmn_struct: 'void *',
+    }),
+    cmn: koffi.struct('ps_cmn', {
+      cmn_mean: 'void *',
+      cmn_var: 'void *',
+      sum: 'void *',
+      nframe: 'int32_t',
+      veclen: 'int32_t',
+    }),
+  };
+  return featTypes;
 }
 
 /** Filler and sentence tokens that PocketSphinx emits but no transcript should contain. */
@@ -123,6 +179,8 @@ export class Decoder {
   readonly #maxHmmPf: number;
   /** ARPA text of the phrase LM currently loaded, so a repeat request (every turn of a call) is free. */
   #contextArpa: string | undefined;
+  /** The live-CMN state and its value right after loading (from the model's -cmninit). */
+  readonly #cmn: CmnSnapshot | undefined;
 
   constructor(options: DecoderOptions = {}) {
     const n = native();
@@ -152,6 +210,53 @@ export class Decoder {
     this.#ps = ps;
     this.#lmath = n.ps_get_logmath(ps);
     this.#defaultSearch = (n.ps_get_search(ps) as string | null) ?? '_default';
+    this.#cmn = this.#findCmn();
+  }
+
+  /** Reads the decoder's live-CMN state and copies its arrays as they are now (just after loading). */
+  #findCmn(): CmnSnapshot | undefined {
+    const feat = native().ps_get_feat(this.#ps);
+    if (!feat) return undefined;
+    const types = cmnTypes();
+    const head = koffi.decode(feat, types.feat) as { cepsize: number; cmn_struct: Ptr };
+    if (!head.cmn_struct || head.cepsize <= 0 || head.cepsize > 64) return undefined;
+    const state = koffi.decode(head.cmn_struct, types.cmn) as CmnState;
+    if (state.veclen !== head.cepsize || !state.cmn_mean || !state.sum) return undefined;
+    const vec = koffi.array('float', state.veclen, 'Typed');
+    const copy = (p: Ptr) => (p ? Float32Array.from(koffi.decode(p, vec) as Float32Array) : undefined);
+    return {
+      ptr: head.cmn_struct,
+      state,
+      vec,
+      mean: copy(state.cmn_mean)!,
+      sum: copy(state.sum)!,
+      var: copy(state.cmn_var),
+    };
+  }
+
+  /** False if this library's layout could not be verified (streams may then influence each other). */
+  get canResetCmn(): boolean {
+    return this.#cmn !== undefined;
+  }
+
+  /**
+   * Forgets everything earlier streams taught the decoder: live cepstral mean back to the model's
+   * initial value, generic LM. Called at the start of every stream, so the same audio always gives
+   * the same transcript whatever this decoder heard before.
+   */
+  resetForStream(): void {
+    if (this.#inUtt) {
+      native().ps_end_utt(this.#ps);
+      this.#inUtt = false;
+    }
+    const c = this.#cmn;
+    if (c) {
+      koffi.encode(c.state.cmn_mean, c.vec, c.mean);
+      koffi.encode(c.state.sum, c.vec, c.sum);
+      if (c.var && c.state.cmn_var) koffi.encode(c.state.cmn_var, c.vec, c.var);
+      koffi.encode(c.ptr, cmnTypes().cmn, c.state);
+    }
+    this.useGenericLm();
   }
 
   /** True if the dictionary knows the word (lower case). */

@@ -68,6 +68,7 @@ export class Recognizer {
     this.#resampler = new Resampler(options.format.sampleRate, DECODER_RATE);
     this.#endpointer = new Endpointer(options.endpoint);
     this.#frameBytes = frameBytes(options.format);
+    decoder.resetForStream();
     this.#applyContexts(options.speechContexts);
   }
 

@@ -16,7 +16,7 @@ import type {
   StreamingRecognizeResponse,
 } from '../../../proto/src/index.ts';
 import type { AudioFormat } from '../audio/codecs.ts';
-import { invalidArgument, type StreamSlots, toStatus } from '../rpc.ts';
+import { IdleTimer, idleTimeout, invalidArgument, type StreamSlots, toStatus } from '../rpc.ts';
 import {
   ASR_LANGUAGE,
   ASR_MODELS,
@@ -27,17 +27,20 @@ import {
 } from './config-check.ts';
 import type { DecoderPool, DecoderWorker } from './decoder-pool.ts';
 import type { RecognizerEvent } from './recognizer.ts';
+import { finalTranscript } from './transcript.ts';
 
 export interface AsrServiceDeps {
   pool: DecoderPool;
   slots: StreamSlots;
   logger: Logger;
+  /** A stream that sends nothing for this long is ended with DEADLINE_EXCEEDED. */
+  idleTimeoutMs: number;
 }
 
-function alternative(event: RecognizerEvent): SpeechRecognitionAlternative {
+function alternative(event: RecognizerEvent, punctuation: boolean): SpeechRecognitionAlternative {
   if (event.kind === 'interim') return { transcript: event.transcript, language_code: [ASR_LANGUAGE] };
   return {
-    transcript: event.transcript,
+    transcript: finalTranscript(event.transcript, punctuation),
     confidence: event.confidence,
     language_code: [ASR_LANGUAGE],
     words: event.words.map((w) => ({
@@ -65,13 +68,23 @@ class RecognizeStream {
   #worker: DecoderWorker | undefined;
   #session = 0;
   #requestId: { value: string } | undefined;
+  /** Runs while the server waits for the client's next message (not after its half-close). */
+  readonly #idle: IdleTimer;
 
   constructor(call: StreamCall, deps: AsrServiceDeps, release: () => void) {
     this.#call = call;
     this.#deps = deps;
     this.#release = release;
-    call.on('data', (msg: StreamingRecognizeRequest__Output) => this.#guard(() => this.#onMessage(msg)));
-    call.on('end', () => this.#guard(() => this.#onHalfClose()));
+    this.#idle = new IdleTimer(deps.idleTimeoutMs, () => this.#fail(idleTimeout(deps.idleTimeoutMs)));
+    this.#idle.arm();
+    call.on('data', (msg: StreamingRecognizeRequest__Output) => {
+      this.#idle.arm();
+      this.#guard(() => this.#onMessage(msg));
+    });
+    call.on('end', () => {
+      this.#idle.disarm();
+      this.#guard(() => this.#onHalfClose());
+    });
     call.on('cancelled', () => this.#cleanup());
     call.on('error', () => this.#cleanup());
   }
@@ -151,7 +164,7 @@ class RecognizeStream {
     this.#call.write({
       results: [
         {
-          alternatives: [alternative(event)],
+          alternatives: [alternative(event, this.#checked?.punctuation === true)],
           is_final: final,
           ...(final ? {} : { stability: event.kind === 'interim' ? event.stability : 0 }),
           channel_tag: 0,
@@ -185,14 +198,15 @@ class RecognizeStream {
     if (this.#state === 'done') return;
     const running = this.#state === 'running' || this.#state === 'finishing';
     this.#state = 'done';
+    this.#idle.disarm();
     const worker = this.#worker;
     this.#worker = undefined;
     if (worker) {
       // Aborting tells the worker to drop the utterance; it is reused once it has acknowledged.
+      // The slot covers the decoder too: it is given to another stream only once the decoder is free.
       if (running && worker.busy) worker.abort(this.#session);
-      this.#deps.pool.releaseWhenIdle(worker);
-    }
-    this.#release();
+      void this.#deps.pool.releaseWhenIdle(worker).finally(this.#release);
+    } else this.#release();
   }
 }
 
@@ -236,9 +250,8 @@ export function createAsrHandlers(deps: AsrServiceDeps): RivaSpeechRecognitionHa
         settled = true;
         if (worker) {
           if (worker.busy) worker.abort(session);
-          deps.pool.releaseWhenIdle(worker);
-        }
-        release();
+          void deps.pool.releaseWhenIdle(worker).finally(release);
+        } else release();
         if (err) callback(toStatus(err));
         else callback(null, response);
       };
@@ -247,7 +260,13 @@ export function createAsrHandlers(deps: AsrServiceDeps): RivaSpeechRecognitionHa
         const checked = checkRecognitionConfig(req.config, 'offline', false);
         const audio = req.audio ?? Buffer.alloc(0);
         const first = resolveFirstChunk(audio, checked.format);
-        if (first.kind === 'need-more') throw invalidArgument('audio is a truncated WAV file');
+        const id = req.id?.value ? { id: { value: req.id.value } } : {};
+        // An empty or truncated WAV is no speech: OK with no results, as a stream that half-closes
+        // before any audio gets (the same rule on both paths).
+        if (first.kind === 'need-more') {
+          settle(null, { results: [], ...id });
+          return;
+        }
         checkChunk(first.audio, first.format);
         const results: NonNullable<RecognizeResponse['results']> = [];
         worker = deps.pool.lease();
@@ -257,14 +276,13 @@ export function createAsrHandlers(deps: AsrServiceDeps): RivaSpeechRecognitionHa
             onEvent: (event) => {
               if (event.kind === 'final') {
                 results.push({
-                  alternatives: [alternative(event)],
+                  alternatives: [alternative(event, checked.punctuation)],
                   channel_tag: 0,
                   audio_processed: event.audioProcessed,
                 });
               }
             },
-            onFinished: () =>
-              settle(null, { results, ...(req.id?.value ? { id: { value: req.id.value } } : {}) }),
+            onFinished: () => settle(null, { results, ...id }),
             onError: (message) => settle(new Error(message)),
           },
         );
@@ -302,6 +320,14 @@ export function createAsrHandlers(deps: AsrServiceDeps): RivaSpeechRecognitionHa
             sample_rate: '16000',
             engine: 'pocketsphinx',
             encodings: 'LINEAR_PCM,MULAW,ALAW',
+            // What the request fields get here (README "What it does not do"): accepted, and either
+            // approximated or ignored, so a client can tell without trying.
+            automatic_punctuation: 'capitalisation and a final . or ? per utterance; no commas',
+            inverse_text_normalization: 'not done (numbers stay words); verbatim_transcripts ignored',
+            max_alternatives: 'ignored (1 alternative)',
+            diarization: 'not done (speaker_tag 0)',
+            profanity_filter: 'not done',
+            separate_recognition_per_channel: 'not done (channels are downmixed)',
           },
         })),
       });

@@ -15,7 +15,7 @@ import type {
 } from '../../../proto/src/index.ts';
 import { encodeAlaw, encodeMulaw, pcm16ToBytes } from '../audio/codecs.ts';
 import { resample } from '../audio/resampler.ts';
-import { invalidArgument, RpcError, type StreamSlots, toStatus } from '../rpc.ts';
+import { IdleTimer, idleTimeout, invalidArgument, RpcError, type StreamSlots, toStatus } from '../rpc.ts';
 import type { Flite } from './flite.ts';
 import { splitSentences } from './text.ts';
 import { fullVoiceName, resolveVoice, TTS_LANGUAGE, TTS_MODEL_NAME, VOICE_PREFIX, VOICES } from './voices.ts';
@@ -24,7 +24,14 @@ export interface TtsServiceDeps {
   flite: Flite;
   slots: StreamSlots;
   logger: Logger;
+  /** A stream that sends nothing (or reads nothing) for this long is ended with DEADLINE_EXCEEDED. */
+  idleTimeoutMs: number;
+  /** The gRPC message limit: a unary Synthesize stops as soon as its audio would not fit. */
+  maxMessageBytes: number;
 }
+
+/** Room left in a response for its other fields (id, framing). */
+const RESPONSE_OVERHEAD_BYTES = 1024;
 
 const MIN_RATE = 8000;
 const MAX_RATE = 96_000;
@@ -119,13 +126,21 @@ class OnlineStream {
   #halfClosed = false;
   #running = false;
   #done = false;
+  /**
+   * No traffic either way for idleTimeoutMs ends the stream: a client that sends no request, or stops
+   * reading (writes wait for 'drain'), gives its slot back. Re-armed on each request and each write.
+   */
+  readonly #idle: IdleTimer;
 
   constructor(call: OnlineCall, deps: TtsServiceDeps, release: () => void) {
     this.#call = call;
     this.#deps = deps;
     this.#release = release;
+    this.#idle = new IdleTimer(deps.idleTimeoutMs, () => this.#fail(idleTimeout(deps.idleTimeoutMs)));
+    this.#idle.arm();
     call.on('data', (req: SynthesizeSpeechRequest__Output) => {
       if (this.#done) return;
+      this.#idle.arm();
       try {
         this.#queue.push(checkTtsRequest(req));
         void this.#pump();
@@ -156,6 +171,7 @@ class OnlineStream {
               audio: audio.subarray(off, off + bytesPerChunk),
               ...(t.id ? { id: t.id } : {}),
             });
+            if (!this.#done) this.#idle.arm();
           }
           if (this.#done) return;
         }
@@ -181,6 +197,7 @@ class OnlineStream {
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
+    this.#idle.disarm();
     this.#abort.abort();
     this.#release();
   }
@@ -205,7 +222,20 @@ export function createTtsHandlers(deps: TtsServiceDeps): RivaSpeechSynthesisHand
         try {
           const t = checkTtsRequest(call.request);
           const parts: Buffer[] = [];
-          for await (const audio of sentencesAhead(deps, t, abort.signal)) parts.push(audio);
+          let bytes = 0;
+          const limit = deps.maxMessageBytes - RESPONSE_OVERHEAD_BYTES;
+          for await (const audio of sentencesAhead(deps, t, abort.signal)) {
+            bytes += audio.length;
+            // Stop at once rather than synthesise the rest of a reply that cannot be sent.
+            if (bytes > limit) {
+              abort.abort();
+              throw new RpcError(
+                grpc.status.RESOURCE_EXHAUSTED,
+                `synthesized audio exceeds the ${deps.maxMessageBytes}-byte message limit; use SynthesizeOnline for long text`,
+              );
+            }
+            parts.push(audio);
+          }
           callback(null, { audio: Buffer.concat(parts), ...(t.id ? { id: t.id } : {}) });
         } catch (err) {
           if (!(err instanceof RpcError) && !abort.signal.aborted)
